@@ -1,0 +1,54 @@
+// Convolution with bias: forward, backward-data and backward-weights as oneDNN primitives.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/layer.hpp"
+
+namespace signsnet::core {
+
+struct ConvOptions {
+  int out = 64;
+  int kernel = 1;
+  int stride = 1;
+  int pad = 0;
+  Init init = Init::glorot_uniform;
+};
+
+class Conv {
+ public:
+  /// `in.value` empty: this is the network's first layer, and the convolution picks the input
+  /// layout and owns the input memory (src_dims gives its shape). `in.grad` empty: no
+  /// backward-data. `out_grad`, if given, is the gradient buffer to use for the output.
+  Conv(Build& b, const std::string& name, const Act& in, const ConvOptions& o,
+       const dnnl::memory::dims& src_dims = {}, dnnl::memory out_grad = {});
+
+  const Act& out() const { return out_; }
+  const dnnl::memory& src() const { return src_; }
+  void forward(dnnl::stream& s) const { fwd_.run(s); }
+  /// Weight gradients, then the input gradient (if wanted).
+  void backward(dnnl::stream& s) const;
+  /// Planned weight reorders one backward pass runs.
+  int reorders() const {
+    return weights_to_bwd_.valid() + grad_to_arena_.valid() + static_cast<int>(to_bwd_weights_.size());
+  }
+
+ private:
+  using fwd_pd = dnnl::convolution_forward::primitive_desc;
+  void build_backward(Build& b, const Act& in, const fwd_pd& f, const Slot& w, const Slot& bias,
+                      dnnl::memory out_grad);
+  void build_backward_weights(Build& b, const fwd_pd& f, const Slot& w, const Slot& bias,
+                              dnnl::memory out_grad);
+  void build_backward_data(Build& b, const Act& in, const fwd_pd& f, const Slot& w,
+                           dnnl::memory out_grad);
+
+  std::string name_;
+  ConvOptions opt_;
+  dnnl::memory src_;
+  Act out_;
+  Op fwd_, bwd_weights_, bwd_data_, weights_to_bwd_, grad_to_arena_;
+  std::vector<Op> to_bwd_weights_;
+};
+
+}  // namespace signsnet::core

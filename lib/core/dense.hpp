@@ -1,0 +1,47 @@
+// The classifier: a dense layer (inner product) on the pooled features, then softmax and
+// cross-entropy. With softmax and cross-entropy together, d loss / d logits = (p - y) / N.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/layer.hpp"
+#include "signsnet/model.hpp"
+
+namespace signsnet::core {
+
+class Dense {
+ public:
+  /// `in` is N x C x H x W: the inner product flattens it without a copy.
+  Dense(Build& b, const std::string& name, const Act& in, int out);
+
+  const Act& out() const { return out_; }
+  void forward(dnnl::stream& s) const { fwd_.run(s); }
+  void backward(dnnl::stream& s) const;
+  int reorders() const { return weights_to_bwd_.valid() ? 1 : 0; }
+
+ private:
+  void build_backward(Build& b, const Act& in, const dnnl::inner_product_forward::primitive_desc& f,
+                      const Slot& w, const Slot& bias);
+  std::string name_;
+  Act out_;
+  Op fwd_, bwd_weights_, bwd_data_, weights_to_bwd_;
+};
+
+class SoftmaxCrossEntropy {
+ public:
+  SoftmaxCrossEntropy(Build& b, const std::string& name, const Act& logits);
+
+  void forward(dnnl::stream& s) const { fwd_.run(s); }
+  /// Loss and accuracy against `labels`; in training also writes the logits' gradient.
+  StepResult loss(const std::int32_t* labels, float label_smoothing) const;
+  const float* probabilities() const;
+  int classes() const { return classes_; }
+
+ private:
+  int batch_ = 0, classes_ = 0;
+  dnnl::memory probs_, logits_grad_;
+  Op fwd_;
+};
+
+}  // namespace signsnet::core

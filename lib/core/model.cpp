@@ -1,0 +1,223 @@
+#include "signsnet/model.hpp"
+
+#include <omp.h>
+#include <xmmintrin.h>
+
+#include <algorithm>
+#include <map>
+#include <stdexcept>
+
+#include "core/network.hpp"
+#include "core/optimizer.hpp"
+
+namespace signsnet {
+
+using core::Network;
+
+struct Model::Impl {
+  Impl(const ModelConfig& c, int batch, const OptimizerConfig& o)
+      : config(c), batch_size(batch), params(rt), optimizer(o) {}
+
+  ModelConfig config;
+  int batch_size;
+  core::Runtime rt;
+  core::ParamStore params;
+  core::Optimizer optimizer;
+  float label_smoothing = 0.0f;
+  std::map<int, std::unique_ptr<Network>> training, inference;
+  std::vector<std::vector<float>> recal_sums;
+  double recal_total = 0.0;
+
+  Network& net(int count, bool train) {
+    if (count < 1 || count > (train ? batch_size : 1 << 20))
+      throw std::invalid_argument("model: count: expected 1.." + std::to_string(batch_size) +
+                                  " images, got " + std::to_string(count));
+    auto& nets = train ? training : inference;
+    auto it = nets.find(count);
+    if (it != nets.end()) return *it->second;
+    auto n = std::make_unique<Network>(rt, params, config, count, train);
+    rt.bind_scratchpad();
+    return *nets.emplace(count, std::move(n)).first->second;
+  }
+
+  core::ArenaView arena() const {
+    return {params.values(), params.grads(), params.first(), params.second(),
+            params.trainable_floats()};
+  }
+
+  StepResult forward_backward(const float* images, const std::int32_t* labels, int count) {
+    Network& n = net(count, true);
+    n.set_input(images);
+    n.forward();
+    StepResult r = n.loss(labels, label_smoothing);
+    n.backward();
+    return r;
+  }
+};
+
+namespace {
+
+// Denormals make some kernels many times slower and carry no useful precision here.
+void flush_denormals() {
+#pragma omp parallel
+  _mm_setcsr(_mm_getcsr() | 0x8040);
+}
+
+}  // namespace
+
+Model::Model(const ModelConfig& config, int batch_size, const OptimizerConfig& optimizer) {
+  config.validate();
+  if (batch_size < 1)
+    throw std::invalid_argument("model: batch_size: expected at least 1, got " +
+                                std::to_string(batch_size));
+  flush_denormals();
+  impl_ = std::make_unique<Impl>(config, batch_size, optimizer);
+  impl_->net(batch_size, true);
+  impl_->params.finalize(config.seed);
+}
+
+Model::~Model() = default;
+Model::Model(Model&&) noexcept = default;
+Model& Model::operator=(Model&&) noexcept = default;
+
+const ModelConfig& Model::config() const { return impl_->config; }
+const OptimizerConfig& Model::optimizer() const { return impl_->optimizer.config(); }
+int Model::batch_size() const { return impl_->batch_size; }
+
+ImageLayout Model::input_layout() const {
+  return impl_->training.at(impl_->batch_size)->input_layout();
+}
+
+std::size_t Model::image_floats() const {
+  const ModelConfig& c = impl_->config;
+  return static_cast<std::size_t>(c.input_channels) * c.input_height * c.input_width;
+}
+
+StepResult Model::compute_gradients(const float* images, const std::int32_t* labels, int count) {
+  return impl_->forward_backward(images, labels, count);
+}
+
+StepResult Model::train_step(const float* images, const std::int32_t* labels, int count) {
+  StepResult r = impl_->forward_backward(images, labels, count);
+  const float momentum = impl_->config.bn_momentum;
+  impl_->training.at(count)->for_each_bn(
+      [momentum](const core::BatchNorm& bn) { bn.update_moving(momentum); });
+  impl_->optimizer.update(impl_->arena());
+  return r;
+}
+
+StepResult Model::evaluate(const float* images, const std::int32_t* labels, int count) {
+  StepResult total;
+  double loss = 0.0;
+  for (int start = 0; start < count; start += impl_->batch_size) {
+    const int n = std::min(impl_->batch_size, count - start);
+    Network& net = impl_->net(n, false);
+    net.set_input(images + start * image_floats());
+    net.forward();
+    StepResult r = net.loss(labels + start, 0.0f);
+    loss += static_cast<double>(r.loss) * n;
+    total.correct += r.correct;
+    total.count += n;
+  }
+  total.loss = total.count ? static_cast<float>(loss / total.count) : 0.0f;
+  return total;
+}
+
+void Model::predict(const float* images, int count, float* probabilities) {
+  const int classes = impl_->config.classes;
+  for (int start = 0; start < count; start += impl_->batch_size) {
+    const int n = std::min(impl_->batch_size, count - start);
+    Network& net = impl_->net(n, false);
+    net.set_input(images + start * image_floats());
+    net.forward();
+    std::copy(net.probabilities(), net.probabilities() + n * classes,
+              probabilities + static_cast<std::size_t>(start) * classes);
+  }
+}
+
+void Model::begin_bn_recalibration() {
+  impl_->recal_sums.clear();
+  impl_->recal_total = 0.0;
+  impl_->training.at(impl_->batch_size)->for_each_bn([this](const core::BatchNorm& bn) {
+    impl_->recal_sums.emplace_back(2 * bn.channels(), 0.0f);
+  });
+}
+
+void Model::accumulate_bn_statistics(const float* images, int count) {
+  if (impl_->recal_sums.empty())
+    throw std::logic_error("model: accumulate_bn_statistics called before begin_bn_recalibration");
+  for (int start = 0; start < count; start += impl_->batch_size) {
+    const int n = std::min(impl_->batch_size, count - start);
+    Network& net = impl_->net(n, true);
+    net.set_input(images + start * image_floats());
+    net.forward();
+    std::size_t i = 0;
+    net.for_each_bn([&](const core::BatchNorm& bn) {
+      bn.accumulate(static_cast<float>(n), impl_->recal_sums[i++].data());
+    });
+    impl_->recal_total += n;
+  }
+}
+
+void Model::end_bn_recalibration() {
+  if (impl_->recal_total <= 0)
+    throw std::logic_error("model: end_bn_recalibration: no batches were accumulated");
+  std::size_t i = 0;
+  const float total = static_cast<float>(impl_->recal_total);
+  impl_->training.at(impl_->batch_size)->for_each_bn([&](const core::BatchNorm& bn) {
+    bn.finish_recalibration(impl_->recal_sums[i++].data(), total);
+  });
+  impl_->recal_sums.clear();
+}
+
+void Model::set_learning_rate(float lr) { impl_->optimizer.set_learning_rate(lr); }
+float Model::learning_rate() const { return impl_->optimizer.config().learning_rate; }
+
+void Model::set_label_smoothing(float epsilon) {
+  if (!(epsilon >= 0.0f && epsilon < 1.0f))
+    throw std::invalid_argument("model: label_smoothing: expected [0, 1), got " +
+                                std::to_string(epsilon));
+  impl_->label_smoothing = epsilon;
+}
+
+std::int64_t Model::step() const { return impl_->optimizer.step(); }
+void Model::set_step(std::int64_t step) { impl_->optimizer.set_step(step); }
+
+std::vector<TensorInfo> Model::tensors() const {
+  std::vector<TensorInfo> out;
+  for (const auto& s : impl_->params.slots()) out.push_back(s->info);
+  return out;
+}
+
+void Model::read(const std::string& name, float* out, TensorRole role) const {
+  impl_->params.read(impl_->params.at(name), role, out);
+}
+
+void Model::write(const std::string& name, const float* in, TensorRole role) {
+  impl_->params.write(const_cast<core::Slot&>(impl_->params.at(name)), role, in);
+}
+
+ResourceCounts Model::resources() const {
+  ResourceCounts r;
+  r.primitives = impl_->rt.primitives();
+  r.memories = impl_->rt.memories();
+  r.reorders_per_step = impl_->training.at(impl_->batch_size)->reorders_per_step();
+  return r;
+}
+
+std::vector<LayerInfo> Model::layer_rows() const {
+  return impl_->training.at(impl_->batch_size)->layers();
+}
+
+std::vector<std::string> Model::kernels() const { return impl_->rt.kernels(); }
+
+void Model::set_threads(int threads) {
+  if (threads < 1)
+    throw std::invalid_argument("threads: expected at least 1, got " + std::to_string(threads));
+  omp_set_num_threads(threads);
+  flush_denormals();
+}
+
+int Model::threads() { return omp_get_max_threads(); }
+
+}  // namespace signsnet

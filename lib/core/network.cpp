@@ -1,0 +1,99 @@
+#include "core/network.hpp"
+
+#include <algorithm>
+
+namespace signsnet::core {
+
+Network::Network(Runtime& rt, ParamStore& params, const ModelConfig& c, int batch, bool training)
+    : rt_(rt), batch_(batch) {
+  Build b{rt, params, training, batch, &layers_};
+  // ZeroPad 3 + 'valid' 7x7/2 convolution is one convolution with padding 3.
+  stem_conv_ = std::make_unique<Conv>(b, "stem.conv", Act{},
+                                      ConvOptions{c.stem_channels, 7, 2, 3, Init::glorot_uniform},
+                                      dnnl::memory::dims{batch, c.input_channels, c.input_height,
+                                                         c.input_width});
+  build_input(b);
+  stem_bn_ = std::make_unique<BatchNorm>(b, "stem.bn", stem_conv_->out(), true, c.bn_epsilon);
+  stem_pool_ = std::make_unique<Pooling>(b, "stem.pool", stem_bn_->out(), true, 3, 2);
+  const Act* x = &stem_pool_->out();
+  for (std::size_t s = 0; s < c.stages.size(); ++s) {
+    const StageConfig& st = c.stages[s];
+    for (int i = 0; i < st.blocks; ++i) {
+      const std::string name = "stage" + std::to_string(s + 2) + ".block" + std::to_string(i);
+      BlockOptions o{st.mid, st.out, c.kernel, i == 0 ? st.stride : 1, i == 0, c.bn_epsilon};
+      blocks_.push_back(std::make_unique<Bottleneck>(b, name, *x, o));
+      x = &blocks_.back()->out();
+    }
+  }
+  // Keras' AvgPool 2x2 (valid); a feature map smaller than 2x2 (tiny inputs) pools 1x1.
+  const int pool = std::min<long>({2, x->desc().dims()[2], x->desc().dims()[3]});
+  head_pool_ = std::make_unique<Pooling>(b, "head.pool", *x, false, pool, pool);
+  dense_ = std::make_unique<Dense>(b, "head.dense", head_pool_->out(), c.classes);
+  head_ = std::make_unique<SoftmaxCrossEntropy>(b, "head.softmax", dense_->out());
+}
+
+void Network::build_input(Build& b) {
+  const dnnl::memory::desc md = stem_conv_->src().get_desc();
+  auto d = md.dims();
+  if (md == dnnl::memory::desc(d, dt::f32, tag::nchw)) {
+    layout_ = ImageLayout::nchw;
+  } else if (md == dnnl::memory::desc(d, dt::f32, tag::nhwc)) {
+    layout_ = ImageLayout::nhwc;
+  } else {
+    // The first convolution wants a blocked input: images arrive as NHWC and are reordered.
+    layout_ = ImageLayout::nhwc;
+    dnnl::memory::desc user_md(d, dt::f32, tag::nhwc);
+    user_input_ = b.rt.wrap(user_md, DNNL_MEMORY_NONE);
+    input_reorder_ = b.rt.reorder(user_input_, stem_conv_->src(), "input reorder");
+  }
+}
+
+void Network::set_input(const float* images) {
+  void* p = const_cast<float*>(images);  // the network only reads its input
+  if (input_reorder_.valid()) {
+    user_input_.set_data_handle(p);
+    input_reorder_.run(rt_.stream());
+  } else {
+    stem_conv_->src().set_data_handle(p);
+  }
+}
+
+void Network::forward() {
+  dnnl::stream& s = rt_.stream();
+  stem_conv_->forward(s);
+  stem_bn_->forward(s);
+  stem_pool_->forward(s);
+  for (const auto& blk : blocks_) blk->forward(s);
+  head_pool_->forward(s);
+  dense_->forward(s);
+  head_->forward(s);
+  s.wait();
+}
+
+StepResult Network::loss(const std::int32_t* labels, float label_smoothing) const {
+  return head_->loss(labels, label_smoothing);
+}
+
+void Network::backward() {
+  dnnl::stream& s = rt_.stream();
+  dense_->backward(s);
+  head_pool_->backward(s);
+  for (auto it = blocks_.rbegin(); it != blocks_.rend(); ++it) (*it)->backward(s);
+  stem_pool_->backward(s);
+  stem_bn_->backward(s);
+  stem_conv_->backward(s);  // weights only: nothing reads the input's gradient
+  s.wait();
+}
+
+void Network::for_each_bn(const std::function<void(const BatchNorm&)>& f) const {
+  f(*stem_bn_);
+  for (const auto& blk : blocks_) blk->for_each_bn(f);
+}
+
+int Network::reorders_per_step() const {
+  int n = stem_conv_->reorders() + dense_->reorders();
+  for (const auto& blk : blocks_) n += blk->reorders();
+  return n;
+}
+
+}  // namespace signsnet::core

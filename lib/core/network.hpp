@@ -1,0 +1,53 @@
+// One ResNet instance for one batch size and mode (training or inference). Networks of one
+// model share its parameters; each owns its activations.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "core/block.hpp"
+#include "core/dense.hpp"
+#include "core/pooling.hpp"
+#include "signsnet/config.hpp"
+#include "signsnet/model.hpp"
+
+namespace signsnet::core {
+
+class Network {
+ public:
+  Network(Runtime& rt, ParamStore& params, const ModelConfig& config, int batch, bool training);
+
+  int batch() const { return batch_; }
+  ImageLayout input_layout() const { return layout_; }
+  /// Points the network at `images` (batch x image floats in input_layout()): no copy when the
+  /// first convolution reads that layout, else one planned reorder.
+  void set_input(const float* images);
+  void forward();
+  StepResult loss(const std::int32_t* labels, float label_smoothing) const;
+  void backward();
+  const float* probabilities() const { return head_->probabilities(); }
+  void for_each_bn(const std::function<void(const BatchNorm&)>& f) const;
+  /// Planned reorders a training step runs (weights into backward-data layouts).
+  int reorders_per_step() const;
+  /// Rows of the summary: name, type, output shape (parameters are counted by the model).
+  const std::vector<LayerInfo>& layers() const { return layers_; }
+
+ private:
+  void build_input(Build& b);
+
+  Runtime& rt_;
+  int batch_;
+  ImageLayout layout_ = ImageLayout::nchw;
+  dnnl::memory user_input_;
+  Op input_reorder_;
+  std::unique_ptr<Conv> stem_conv_;
+  std::unique_ptr<BatchNorm> stem_bn_;
+  std::unique_ptr<Pooling> stem_pool_, head_pool_;
+  std::vector<std::unique_ptr<Bottleneck>> blocks_;
+  std::unique_ptr<Dense> dense_;
+  std::unique_ptr<SoftmaxCrossEntropy> head_;
+  std::vector<LayerInfo> layers_;
+};
+
+}  // namespace signsnet::core

@@ -1,0 +1,75 @@
+#include "core/runtime.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace signsnet::core {
+
+FloatBuffer::FloatBuffer(std::size_t floats) : size_(floats) {
+  if (floats == 0) return;
+  std::size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, bytes);
+  if (!p) throw std::bad_alloc();
+  data_.reset(static_cast<float*>(p));
+}
+
+void FloatBuffer::Free::operator()(float* p) const { std::free(p); }
+
+Runtime::Runtime() : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {}
+
+dnnl::memory Runtime::memory(const dnnl::memory::desc& md) {
+  ++memories_;
+  return dnnl::memory(md, engine_);
+}
+
+dnnl::memory Runtime::wrap(const dnnl::memory::desc& md, void* handle) {
+  ++memories_;
+  return dnnl::memory(md, engine_, handle);
+}
+
+dnnl::primitive_attr Runtime::attr() const {
+  dnnl::primitive_attr a;
+  a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return a;
+}
+
+void Runtime::note(const dnnl::primitive_desc_base& pd, Op& op) {
+  ++primitives_;
+  kernels_.push_back(op.name + ": " + pd.impl_info_str());
+  if (is_slow_kernel(pd.impl_info_str())) slow_kernels_.push_back(kernels_.back());
+  dnnl::memory::desc smd = pd.scratchpad_desc();
+  if (smd.get_size() == 0) return;
+  // The handle is set by bind_scratchpad once the network's largest need is known.
+  dnnl::memory m(smd, engine_, DNNL_MEMORY_NONE);
+  ++memories_;
+  scratch_mems_.push_back(m);
+  op.args[DNNL_ARG_SCRATCHPAD] = m;
+  if (smd.get_size() > scratch_bytes_) scratch_bytes_ = smd.get_size();
+}
+
+Op Runtime::reorder(const dnnl::memory& from, const dnnl::memory& to, const std::string& name) {
+  dnnl::reorder::primitive_desc pd(engine_, from.get_desc(), engine_, to.get_desc(), attr());
+  return make<dnnl::reorder>(pd, name, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
+}
+
+void Runtime::bind_scratchpad() {
+  if (scratch_.size() * sizeof(float) < scratch_bytes_)
+    scratch_ = FloatBuffer((scratch_bytes_ + sizeof(float) - 1) / sizeof(float));
+  for (auto& m : scratch_mems_) m.set_data_handle(scratch_.data());
+}
+
+void internal_error(const char* file, int line, const std::string& what) {
+  throw std::logic_error(std::string(file) + ":" + std::to_string(line) + ": " + what);
+}
+
+bool is_reference_kernel(const std::string& impl) {
+  return impl.rfind("ref", 0) == 0 || impl.rfind("simple", 0) == 0;
+}
+
+bool is_slow_kernel(const std::string& impl) {
+  // "brgemm"/"brg" kernels are oneDNN's batch-reduce ones; "gemm:jit" (im2col + sgemm) is not.
+  return is_reference_kernel(impl) || impl.find("gemm:") != std::string::npos ||
+         impl.rfind("gemm", 0) == 0;
+}
+
+}  // namespace signsnet::core

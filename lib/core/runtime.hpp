@@ -1,0 +1,113 @@
+// The oneDNN engine, stream, buffers and counters one model owns. No singletons: each Model has one.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <dnnl.hpp>
+
+namespace signsnet::core {
+
+using dims = dnnl::memory::dims;
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+
+/// 64-byte aligned float storage that never reallocates behind the back of memories wrapping it.
+class FloatBuffer {
+ public:
+  FloatBuffer() = default;
+  explicit FloatBuffer(std::size_t floats);
+  float* data() const { return data_.get(); }
+  std::size_t size() const { return size_; }
+
+ private:
+  struct Free {
+    void operator()(float* p) const;
+  };
+  std::unique_ptr<float, Free> data_;
+  std::size_t size_ = 0;
+};
+
+/// One primitive with its argument map, built once and executed many times.
+struct Op {
+  dnnl::primitive prim;
+  std::unordered_map<int, dnnl::memory> args;
+  std::string name;
+  bool valid() const { return static_cast<bool>(prim); }
+  void run(dnnl::stream& s) const { prim.execute(s, args); }
+};
+
+/// Engine, stream, a shared user scratchpad and counts of what was created.
+class Runtime {
+ public:
+  Runtime();
+
+  const dnnl::engine& engine() const { return engine_; }
+  dnnl::stream& stream() { return stream_; }
+
+  /// A memory that owns its buffer (counted).
+  dnnl::memory memory(const dnnl::memory::desc& md);
+  /// A memory over a buffer owned elsewhere, e.g. an arena slice (counted).
+  dnnl::memory wrap(const dnnl::memory::desc& md, void* handle);
+
+  /// Attributes every primitive is created with: user-managed scratchpad.
+  dnnl::primitive_attr attr() const;
+
+  /// Creates the primitive for `pd` with its arguments, adds the shared scratchpad and records
+  /// the kernel oneDNN chose.
+  template <class Primitive, class PrimitiveDesc>
+  Op make(const PrimitiveDesc& pd, const std::string& name,
+          std::unordered_map<int, dnnl::memory> args) {
+    Op op;
+    op.prim = Primitive(pd);
+    op.name = name;
+    op.args = std::move(args);
+    note(pd, op);
+    return op;
+  }
+
+  /// A reorder from one memory into another (a planned layout change).
+  Op reorder(const dnnl::memory& from, const dnnl::memory& to, const std::string& name);
+
+  /// Grows the shared scratchpad to the largest size any primitive asked for, and points every
+  /// primitive's scratchpad memory at it. Called after a network is built.
+  void bind_scratchpad();
+
+  std::int64_t primitives() const { return primitives_; }
+  std::int64_t memories() const { return memories_; }
+  /// "name: impl" for every primitive created, in order.
+  const std::vector<std::string>& kernels() const { return kernels_; }
+  /// The subset of kernels() that are reference or gemm-based implementations.
+  const std::vector<std::string>& slow_kernels() const { return slow_kernels_; }
+
+ private:
+  void note(const dnnl::primitive_desc_base& pd, Op& op);
+
+  dnnl::engine engine_;
+  dnnl::stream stream_;
+  std::vector<dnnl::memory> scratch_mems_;
+  FloatBuffer scratch_;
+  std::size_t scratch_bytes_ = 0;
+  std::int64_t primitives_ = 0;
+  std::int64_t memories_ = 0;
+  std::vector<std::string> kernels_;
+  std::vector<std::string> slow_kernels_;
+};
+
+/// Throws std::logic_error with file and line when an internal invariant fails.
+[[noreturn]] void internal_error(const char* file, int line, const std::string& what);
+#define SIGNSNET_CHECK(cond, what) \
+  do {                             \
+    if (!(cond)) ::signsnet::core::internal_error(__FILE__, __LINE__, what); \
+  } while (0)
+
+/// True for oneDNN's reference implementations (ref, simple): correct but many times slower.
+bool is_reference_kernel(const std::string& impl);
+/// True for reference and gemm-based implementations: the ones a performance report flags.
+bool is_slow_kernel(const std::string& impl);
+
+}  // namespace signsnet::core

@@ -1,0 +1,240 @@
+// The model through its public API: sizes, summary, training behaviour, buffers built once.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/runtime.hpp"
+#include "signsnet/model.hpp"
+
+namespace signsnet {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct Batch {
+  std::vector<float> images;
+  std::vector<std::int32_t> labels;
+};
+
+Batch random_batch(const Model& m, int count, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> pixel(0.0f, 1.0f);
+  Batch b;
+  b.images.resize(count * m.image_floats());
+  for (float& x : b.images) x = pixel(gen);
+  for (int i = 0; i < count; ++i) b.labels.push_back(static_cast<std::int32_t>(gen() % m.config().classes));
+  return b;
+}
+
+std::vector<float> read_all(const Model& m, const std::string& name) {
+  for (const TensorInfo& t : m.tensors())
+    if (t.name == name) {
+      std::vector<float> v(t.size());
+      m.read(name, v.data());
+      return v;
+    }
+  ADD_FAILURE() << "no tensor " << name;
+  return {};
+}
+
+TEST(ModelTest, ResNet50HasTheReferenceParameterCounts) {
+  Model m(ModelConfig::resnet50(), 1);
+  const ParameterCounts c = m.parameter_counts();
+  EXPECT_EQ(c.total, 23600006);
+  EXPECT_EQ(c.trainable, 23546886);
+  EXPECT_EQ(c.non_trainable, 53120);
+  const std::string s = m.summary();
+  EXPECT_THAT(s, HasSubstr("Total params: 23,600,006"));
+  EXPECT_THAT(s, HasSubstr("Trainable params: 23,546,886"));
+  EXPECT_THAT(s, HasSubstr("Non-trainable params: 53,120"));
+  EXPECT_THAT(s, HasSubstr("stage3.block0.conv2"));
+}
+
+TEST(ModelTest, ResNet50LayerShapesFollowTheNotebook) {
+  Model m(ModelConfig::resnet50(), 1);
+  std::map<std::string, std::vector<std::int64_t>> shape;
+  std::int64_t params = 0;
+  for (const LayerInfo& l : m.layers()) {
+    shape[l.name] = l.output_shape;
+    params += l.parameters;
+  }
+  EXPECT_EQ(params, 23600006);
+  EXPECT_EQ(shape["stem.conv"], (std::vector<std::int64_t>{64, 32, 32}));
+  EXPECT_EQ(shape["stem.pool"], (std::vector<std::int64_t>{64, 15, 15}));
+  EXPECT_EQ(shape["stage2.block2.add"], (std::vector<std::int64_t>{256, 15, 15}));
+  EXPECT_EQ(shape["stage3.block3.add"], (std::vector<std::int64_t>{512, 8, 8}));
+  EXPECT_EQ(shape["stage4.block5.add"], (std::vector<std::int64_t>{1024, 4, 4}));
+  EXPECT_EQ(shape["stage5.block2.add"], (std::vector<std::int64_t>{2048, 2, 2}));
+  EXPECT_EQ(shape["head.pool"], (std::vector<std::int64_t>{2048, 1, 1}));
+  EXPECT_EQ(shape["head.dense"], (std::vector<std::int64_t>{6}));
+}
+
+TEST(ModelTest, DeeperVariantsComeFromTheSameCode) {
+  Model m101(ModelConfig::resnet101(), 1);
+  Model m152(ModelConfig::resnet152(), 1);
+  // 23 and 36 blocks in stage 4 (and 8 in stage 3 for 152): more parameters, same head.
+  EXPECT_GT(m101.parameter_counts().total, 42000000);
+  EXPECT_GT(m152.parameter_counts().total, m101.parameter_counts().total);
+  bool found = false;
+  for (const LayerInfo& l : m152.layers()) found |= l.name == "stage4.block35.conv3";
+  EXPECT_TRUE(found);
+}
+
+TEST(ModelTest, ResNet50UsesNoReferenceKernel) {
+  Model m(ModelConfig::resnet50(), 32);
+  int count = 0;
+  for (const std::string& k : m.kernels()) {
+    const std::string impl = k.substr(k.rfind(": ") + 2);
+    EXPECT_FALSE(core::is_reference_kernel(impl)) << k;
+    ++count;
+  }
+  EXPECT_GT(count, 300);
+}
+
+TEST(ModelTest, InitializersFollowKeras) {
+  Model m(ModelConfig::resnet50(), 1);
+  // Identity blocks: uniform in [-0.05, 0.05]; glorot elsewhere; BN gamma 1, beta 0.
+  std::vector<float> w = read_all(m, "stage2.block1.conv2.weight");
+  float lo = 1, hi = -1;
+  for (float x : w) lo = std::min(lo, x), hi = std::max(hi, x);
+  EXPECT_GE(lo, -0.05f);
+  EXPECT_LE(hi, 0.05f);
+  EXPECT_LT(lo, -0.04f);
+  std::vector<float> stem = read_all(m, "stem.conv.weight");
+  const float limit = std::sqrt(6.0f / (3 * 49 + 64 * 49));
+  for (float x : stem) ASSERT_LE(std::fabs(x), limit);
+  for (float x : read_all(m, "stem.bn.gamma")) ASSERT_EQ(x, 1.0f);
+  for (float x : read_all(m, "stem.bn.moving_variance")) ASSERT_EQ(x, 1.0f);
+  for (float x : read_all(m, "stem.conv.bias")) ASSERT_EQ(x, 0.0f);
+}
+
+TEST(ModelTest, TensorsRoundTripInPlainLayout) {
+  Model m(ModelConfig::tiny(), 4);
+  for (const TensorInfo& t : m.tensors()) {
+    std::vector<float> v(t.size()), back(t.size());
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = 0.001f * static_cast<float>(i % 977) - 0.3f;
+    m.write(t.name, v.data());
+    m.read(t.name, back.data());
+    ASSERT_EQ(v, back) << t.name;
+  }
+  std::vector<float> x(1);
+  EXPECT_THROW(m.read("no.such.tensor", x.data()), std::out_of_range);
+  EXPECT_THROW(m.read("stem.bn.moving_mean", x.data(), TensorRole::gradient),
+               std::invalid_argument);
+}
+
+TEST(ModelTest, SameSeedGivesBitIdenticalTraining) {
+  Model a(ModelConfig::tiny(), 8), b(ModelConfig::tiny(), 8);
+  Batch batch = random_batch(a, 8, 3);
+  for (int i = 0; i < 3; ++i) {
+    StepResult ra = a.train_step(batch.images.data(), batch.labels.data(), 8);
+    StepResult rb = b.train_step(batch.images.data(), batch.labels.data(), 8);
+    ASSERT_EQ(ra.loss, rb.loss);
+  }
+  for (const TensorInfo& t : a.tensors()) ASSERT_EQ(read_all(a, t.name), read_all(b, t.name));
+}
+
+TEST(ModelTest, OtherSeedGivesOtherWeights) {
+  ModelConfig c = ModelConfig::tiny();
+  Model a(c, 2);
+  c.seed = 7;
+  Model b(c, 2);
+  EXPECT_NE(read_all(a, "stem.conv.weight"), read_all(b, "stem.conv.weight"));
+}
+
+TEST(ModelTest, TinyModelDrivesTheLossOnAFixedBatchToZero) {
+  Model m(ModelConfig::tiny(16, 3), 16);
+  Batch batch = random_batch(m, 16, 11);
+  StepResult first = m.train_step(batch.images.data(), batch.labels.data(), 16), last;
+  for (int i = 0; i < 150; ++i) last = m.train_step(batch.images.data(), batch.labels.data(), 16);
+  EXPECT_GT(first.loss, 0.5f);
+  EXPECT_LT(last.loss, 0.05f);
+  EXPECT_EQ(last.correct, 16);
+}
+
+TEST(ModelTest, NoPrimitiveOrMemoryIsCreatedAfterTheFirstStep) {
+  Model m(ModelConfig::tiny(), 8);
+  Batch batch = random_batch(m, 8, 5);
+  m.train_step(batch.images.data(), batch.labels.data(), 8);
+  m.evaluate(batch.images.data(), batch.labels.data(), 8);
+  const ResourceCounts before = m.resources();
+  for (int i = 0; i < 3; ++i) {
+    m.train_step(batch.images.data(), batch.labels.data(), 8);
+    m.evaluate(batch.images.data(), batch.labels.data(), 8);
+  }
+  const ResourceCounts after = m.resources();
+  EXPECT_EQ(before.primitives, after.primitives);
+  EXPECT_EQ(before.memories, after.memories);
+  EXPECT_GT(before.primitives, 50);
+}
+
+TEST(ModelTest, PartialBatchesTrainAndEvaluate) {
+  Model m(ModelConfig::tiny(), 8);
+  Batch batch = random_batch(m, 13, 6);
+  StepResult r = m.train_step(batch.images.data(), batch.labels.data(), 5);
+  EXPECT_EQ(r.count, 5);
+  EXPECT_TRUE(std::isfinite(r.loss));
+  StepResult e = m.evaluate(batch.images.data(), batch.labels.data(), 13);
+  EXPECT_EQ(e.count, 13);
+  std::vector<float> probs(13 * 3);
+  m.predict(batch.images.data(), 13, probs.data());
+  int correct = 0;
+  for (int i = 0; i < 13; ++i) {
+    const float* p = probs.data() + i * 3;
+    EXPECT_NEAR(p[0] + p[1] + p[2], 1.0f, 1e-5f);
+    correct += static_cast<int>(std::max_element(p, p + 3) - p) == batch.labels[i];
+  }
+  EXPECT_EQ(correct, e.correct);
+  EXPECT_THROW(m.train_step(batch.images.data(), batch.labels.data(), 9), std::invalid_argument);
+}
+
+TEST(ModelTest, RecalibratedStatisticsMakeInferenceMatchTraining) {
+  Model m(ModelConfig::tiny(), 8);
+  Batch batch = random_batch(m, 8, 9);
+  for (int i = 0; i < 5; ++i) m.train_step(batch.images.data(), batch.labels.data(), 8);
+  m.begin_bn_recalibration();
+  m.accumulate_bn_statistics(batch.images.data(), 8);
+  m.end_bn_recalibration();
+  // With moving statistics equal to this batch's, inference computes what training computes.
+  const float train_loss = m.compute_gradients(batch.images.data(), batch.labels.data(), 8).loss;
+  const float eval_loss = m.evaluate(batch.images.data(), batch.labels.data(), 8).loss;
+  EXPECT_NEAR(eval_loss, train_loss, 1e-3f * std::max(1.0f, train_loss));
+}
+
+TEST(ModelTest, MovingStatisticsFollowKerasMomentum) {
+  ModelConfig c = ModelConfig::tiny();
+  c.bn_momentum = 0.5f;
+  Model m(c, 8);
+  Batch batch = random_batch(m, 8, 10);
+  m.train_step(batch.images.data(), batch.labels.data(), 8);
+  // moving_mean starts at 0: after one step it is (1 - momentum) * the batch mean.
+  std::vector<float> mean = read_all(m, "stem.bn.moving_mean");
+  std::vector<float> var = read_all(m, "stem.bn.moving_variance");
+  double s = 0;
+  for (float x : mean) s += std::fabs(x);
+  EXPECT_GT(s, 0.0);
+  for (float v : var) EXPECT_GT(v, 0.5f);  // 0.5 * 1 + 0.5 * batch variance
+}
+
+TEST(ModelTest, BadConfigsNameTheField) {
+  ModelConfig c;
+  c.classes = 1;
+  try {
+    Model m(c, 1);
+    FAIL() << "expected an exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("classes"));
+  }
+  c = ModelConfig();
+  c.bn_momentum = 1.5f;
+  EXPECT_THROW(Model(c, 1), std::invalid_argument);
+  EXPECT_THROW(Model(ModelConfig(), 0), std::invalid_argument);
+  Model m(ModelConfig::tiny(), 2);
+  EXPECT_THROW(m.set_label_smoothing(1.0f), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace signsnet
