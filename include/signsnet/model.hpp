@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "signsnet/config.hpp"
@@ -120,6 +121,11 @@ class Model {
   /// oneDNN's implementation name for each primitive of the training network, e.g.
   /// "stage2.block0.conv1 fwd: brg:avx512_core".
   std::vector<std::string> kernels() const;
+
+  /// One training step with every primitive timed on its own (slower than train_step: it waits
+  /// after each). Names are "<layer> <fwd|bwd|bwd_d|bwd_w|...>", plus "optimizer".
+  std::vector<std::pair<std::string, double>> profile_step(const float* images,
+                                                           const std::int32_t* labels, int count);
 
   /// Sets the number of compute threads (OpenMP, used by oneDNN and the optimizer).
   static void set_threads(int threads);

@@ -32,7 +32,7 @@ Bottleneck::Bottleneck(Build& b, const std::string& name, const Act& in, const B
   dnnl::binary::primitive_desc pd(dnnl::binary::desc(dnnl::algorithm::binary_add, md, md, md),
                                   b.rt.attr(), b.rt.engine());
   accumulate_ = b.rt.make<dnnl::binary>(
-      pd, name + ".grad_sum",
+      pd, name + ".add grad_sum",
       {{DNNL_ARG_SRC_0, in.grad}, {DNNL_ARG_SRC_1, other_grad}, {DNNL_ARG_DST, in.grad}});
 }
 

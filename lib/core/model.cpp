@@ -4,6 +4,7 @@
 #include <xmmintrin.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <stdexcept>
 
@@ -133,6 +134,26 @@ void Model::predict(const float* images, int count, float* probabilities) {
     std::copy(net.probabilities(), net.probabilities() + n * classes,
               probabilities + static_cast<std::size_t>(start) * classes);
   }
+}
+
+std::vector<std::pair<std::string, double>> Model::profile_step(const float* images,
+                                                                const std::int32_t* labels,
+                                                                int count) {
+  core::Profiler& p = impl_->rt.profiler();
+  p.records.clear();
+  p.enabled = true;
+  try {
+    impl_->forward_backward(images, labels, count);
+  } catch (...) {
+    p.enabled = false;
+    throw;
+  }
+  p.enabled = false;
+  const auto start = std::chrono::steady_clock::now();
+  impl_->optimizer.update(impl_->arena());
+  const std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;
+  p.records.emplace_back("optimizer", ms.count());
+  return std::move(p.records);
 }
 
 void Model::begin_bn_recalibration() {

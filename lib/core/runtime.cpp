@@ -1,5 +1,6 @@
 #include "core/runtime.hpp"
 
+#include <chrono>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -14,6 +15,14 @@ FloatBuffer::FloatBuffer(std::size_t floats) : size_(floats) {
 }
 
 void FloatBuffer::Free::operator()(float* p) const { std::free(p); }
+
+void Op::run_timed(dnnl::stream& s) const {
+  const auto start = std::chrono::steady_clock::now();
+  prim.execute(s, args);
+  s.wait();
+  const std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;
+  profiler->records.emplace_back(name, ms.count());
+}
 
 Runtime::Runtime() : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {}
 

@@ -32,13 +32,26 @@ class FloatBuffer {
   std::size_t size_ = 0;
 };
 
+/// When enabled, times every primitive it sees (waiting for each): for per-layer reports only.
+struct Profiler {
+  bool enabled = false;
+  std::vector<std::pair<std::string, double>> records;  // op name, milliseconds
+};
+
 /// One primitive with its argument map, built once and executed many times.
 struct Op {
   dnnl::primitive prim;
   std::unordered_map<int, dnnl::memory> args;
   std::string name;
+  Profiler* profiler = nullptr;
   bool valid() const { return static_cast<bool>(prim); }
-  void run(dnnl::stream& s) const { prim.execute(s, args); }
+  void run(dnnl::stream& s) const {
+    if (profiler->enabled)
+      run_timed(s);
+    else
+      prim.execute(s, args);
+  }
+  void run_timed(dnnl::stream& s) const;
 };
 
 /// Engine, stream, a shared user scratchpad and counts of what was created.
@@ -66,6 +79,7 @@ class Runtime {
     op.prim = Primitive(pd);
     op.name = name;
     op.args = std::move(args);
+    op.profiler = &profiler_;
     note(pd, op);
     return op;
   }
@@ -77,6 +91,7 @@ class Runtime {
   /// primitive's scratchpad memory at it. Called after a network is built.
   void bind_scratchpad();
 
+  Profiler& profiler() { return profiler_; }
   std::int64_t primitives() const { return primitives_; }
   std::int64_t memories() const { return memories_; }
   /// "name: impl" for every primitive created, in order.
@@ -96,6 +111,7 @@ class Runtime {
   std::int64_t memories_ = 0;
   std::vector<std::string> kernels_;
   std::vector<std::string> slow_kernels_;
+  Profiler profiler_;
 };
 
 /// Throws std::logic_error with file and line when an internal invariant fails.

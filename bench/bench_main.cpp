@@ -1,0 +1,126 @@
+// signsnet-bench: Google Benchmark's main plus the run's context: the machine's measured peak,
+// optionally the PyTorch reference measured in the same run, and a per-layer breakdown of one
+// training step. bench/report.py turns the JSON output into the markdown report.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <random>
+#include <sstream>
+
+#include "bench_common.hpp"
+#include "flops.hpp"
+
+namespace signsnet::bench {
+
+Model& cached_model(int batch) {
+  static std::map<int, std::unique_ptr<Model>> models;
+  auto& m = models[batch];
+  if (!m) m = std::make_unique<Model>(ModelConfig::resnet50(), batch);
+  return *m;
+}
+
+const Inputs& cached_inputs(const Model& model, int count) {
+  static std::map<int, Inputs> inputs;
+  Inputs& in = inputs[count];
+  if (in.images.empty()) {
+    std::mt19937 gen(1);
+    std::uniform_real_distribution<float> pixel(0.0f, 1.0f);
+    in.images.resize(count * model.image_floats());
+    for (float& x : in.images) x = pixel(gen);
+    for (int i = 0; i < count; ++i) in.labels.push_back(i % model.config().classes);
+  }
+  return in;
+}
+
+double machine_peak_gflops() {
+  static const double peak = peak_gflops();
+  return peak;
+}
+
+void report_rates(benchmark::State& state, int images_per_iteration, double flops_per_image) {
+  const double images = static_cast<double>(images_per_iteration);
+  state.SetItemsProcessed(state.iterations() * images_per_iteration);
+  state.counters["img/s"] = benchmark::Counter(images, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(images * flops_per_image * 1e-9,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+  // Percent of peak is GFLOP/s over the context's peak_gflops: bench/report.py computes it.
+}
+
+namespace {
+
+std::string run_command(const std::string& cmd) {
+  std::string out;
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    std::size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    if (pclose(p) != 0) return "";
+  }
+  return out;
+}
+
+// Median milliseconds per primitive over a few profiled training steps, as a JSON array.
+std::string breakdown_json(int batch, int repeats) {
+  Model& m = cached_model(batch);
+  const Inputs& in = cached_inputs(m, batch);
+  m.profile_step(in.images.data(), in.labels.data(), batch);
+  std::map<std::string, std::vector<double>> times;
+  std::vector<std::string> order;
+  for (int r = 0; r < repeats; ++r)
+    for (const auto& [name, ms] : m.profile_step(in.images.data(), in.labels.data(), batch)) {
+      if (!times.count(name)) order.push_back(name);
+      times[name].push_back(ms);
+    }
+  std::ostringstream out;
+  out << "[";
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    auto& v = times[order[i]];
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    out << (i ? "," : "") << "[\"" << order[i] << "\"," << v[v.size() / 2] << "]";
+  }
+  out << "]";
+  return out.str();
+}
+
+bool take_flag(int& argc, char** argv, const char* flag, std::string* value) {
+  for (int i = 1; i < argc; ++i) {
+    const std::size_t n = std::strlen(flag);
+    if (std::strncmp(argv[i], flag, n) != 0 || (argv[i][n] != '\0' && argv[i][n] != '=')) continue;
+    if (value) *value = argv[i][n] == '=' ? argv[i] + n + 1 : "";
+    std::copy(argv + i + 1, argv + argc, argv + i);
+    --argc;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+}  // namespace signsnet::bench
+
+int main(int argc, char** argv) {
+  using namespace signsnet::bench;
+  std::string value;
+  if (take_flag(argc, argv, "--threads", &value)) signsnet::Model::set_threads(std::atoi(value.c_str()));
+  const bool pytorch = take_flag(argc, argv, "--pytorch", &value);
+  const std::string pytorch_args = value;
+  const bool breakdown = take_flag(argc, argv, "--breakdown", nullptr);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  benchmark::AddCustomContext("peak_gflops", std::to_string(machine_peak_gflops()));
+  benchmark::AddCustomContext("threads", std::to_string(signsnet::Model::threads()));
+  if (pytorch) {
+    // Same machine, same run: PyTorch first, so both see the same conditions.
+    const std::string cmd = "/usr/bin/python3 " + std::string(SIGNSNET_BENCH_DIR) +
+                            "/pytorch_reference.py speed --json --threads " +
+                            std::to_string(signsnet::Model::threads()) + " " + pytorch_args;
+    const std::string json = run_command(cmd);
+    if (json.empty()) std::fprintf(stderr, "signsnet-bench: --pytorch: the reference failed: %s\n", cmd.c_str());
+    benchmark::AddCustomContext("pytorch", json.empty() ? "{}" : json);
+  }
+  if (breakdown) benchmark::AddCustomContext("breakdown_batch32", breakdown_json(32, 5));
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
