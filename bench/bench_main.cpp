@@ -42,7 +42,8 @@ double machine_peak_gflops() {
 void report_rates(benchmark::State& state, int images_per_iteration, double flops_per_image) {
   const double images = static_cast<double>(images_per_iteration);
   state.SetItemsProcessed(state.iterations() * images_per_iteration);
-  state.counters["img/s"] = benchmark::Counter(images, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["img/s"] =
+      benchmark::Counter(images, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["GFLOP/s"] = benchmark::Counter(images * flops_per_image * 1e-9,
                                                  benchmark::Counter::kIsIterationInvariantRate);
   // Percent of peak is GFLOP/s over the context's peak_gflops: bench/report.py computes it.
@@ -102,7 +103,8 @@ bool take_flag(int& argc, char** argv, const char* flag, std::string* value) {
 int main(int argc, char** argv) {
   using namespace signsnet::bench;
   std::string value;
-  if (take_flag(argc, argv, "--threads", &value)) signsnet::Model::set_threads(std::atoi(value.c_str()));
+  if (take_flag(argc, argv, "--threads", &value))
+    signsnet::Model::set_threads(std::atoi(value.c_str()));
   const bool pytorch = take_flag(argc, argv, "--pytorch", &value);
   const std::string pytorch_args = value;
   const bool breakdown = take_flag(argc, argv, "--breakdown", nullptr);
@@ -116,7 +118,8 @@ int main(int argc, char** argv) {
                             "/pytorch_reference.py speed --json --threads " +
                             std::to_string(signsnet::Model::threads()) + " " + pytorch_args;
     const std::string json = run_command(cmd);
-    if (json.empty()) std::fprintf(stderr, "signsnet-bench: --pytorch: the reference failed: %s\n", cmd.c_str());
+    if (json.empty())
+      std::fprintf(stderr, "signsnet-bench: --pytorch: the reference failed: %s\n", cmd.c_str());
     benchmark::AddCustomContext("pytorch", json.empty() ? "{}" : json);
   }
   if (breakdown) benchmark::AddCustomContext("breakdown_batch32", breakdown_json(32, 5));

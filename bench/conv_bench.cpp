@@ -17,7 +17,8 @@ struct ConvShape {
 // conv1, then per stage: a_branch1 (shortcut), a_branch2a/2b/2c, and b_branch2a, whose input
 // differs from a_branch2a's; the other identity-block convolutions repeat a_branch2b/2c.
 std::vector<ConvShape> distinct_convs(const ModelConfig& c) {
-  std::vector<ConvShape> v = {{"conv1", c.input_channels, c.input_height, c.stem_channels, 7, 2, 3}};
+  std::vector<ConvShape> v = {
+      {"conv1", c.input_channels, c.input_height, c.stem_channels, 7, 2, 3}};
   int channels = c.stem_channels, size = ((c.input_height + 6 - 7) / 2 + 1 - 3) / 2 + 1;
   for (std::size_t s = 0; s < c.stages.size(); ++s) {
     const StageConfig& st = c.stages[s];
@@ -65,8 +66,8 @@ struct StandaloneConv {
     p.enabled = false;
     double ms = 0;
     for (const auto& [name, t] : p.records) {
-      const bool weights_side = name.find("bwd_w") != std::string::npos ||
-                                name.find("grad->arena") != std::string::npos;
+      const bool weights_side =
+          name.find("bwd_w") != std::string::npos || name.find("grad->arena") != std::string::npos;
       if (direction == "backward_data" && weights_side) continue;
       if (direction == "backward_weights" && !weights_side) continue;
       ms += t;
@@ -87,10 +88,12 @@ void conv_benchmark(benchmark::State& state, ConvShape shape, std::string direct
   c.run_ms(direction);
   for (auto _ : state) state.SetIterationTime(c.run_ms(direction) * 1e-3);
   const double out_size = (shape.size + 2 * shape.pad - shape.kernel) / shape.stride + 1;
-  const double flops = 2.0 * shape.out * out_size * out_size * shape.in_channels * shape.kernel *
-                       shape.kernel;
+  const double flops =
+      2.0 * shape.out * out_size * out_size * shape.in_channels * shape.kernel * shape.kernel;
   report_rates(state, batch, direction == "backward" ? 2 * flops : flops);
-  const char* op = direction == "forward" ? "fwd" : direction == "backward_weights" ? "bwd_w" : "bwd_d";
+  const char* op = direction == "forward"            ? "fwd"
+                   : direction == "backward_weights" ? "bwd_w"
+                                                     : "bwd_d";
   state.SetLabel(direction == "backward" ? c.kernel("bwd_d") + " / " + c.kernel("bwd_w")
                                          : c.kernel(op));
 }

@@ -42,8 +42,16 @@ void loader_benchmark(benchmark::State& state, bool augment) {
   }
   state.SetItemsProcessed(images);
 }
-BENCHMARK_CAPTURE(loader_benchmark, plain, false)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(loader_benchmark, augmented, true)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(loader_benchmark, plain, false)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(loader_benchmark, augmented, true)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace signsnet::bench

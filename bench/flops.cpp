@@ -2,14 +2,15 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <map>
-
 #include <dnnl.hpp>
+#include <map>
 
 namespace signsnet::bench {
 namespace {
 
-bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
+bool starts_with(const std::string& s, const std::string& p) {
+  return s.compare(0, p.size(), p) == 0;
+}
 
 // Multiply-adds per image of every weighted layer: weights [O, I, KH, KW] (or [O, I]) applied at
 // each output position.

@@ -20,15 +20,19 @@ void optimizer_benchmark(benchmark::State& state, OptimizerConfig::Kind kind) {
   const core::ArenaView arena{w.data(), g.data(), m.data(), v.data(), n};
   opt.update(arena);
   for (auto _ : state) opt.update(arena);
-  state.counters["params/s"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["params/s"] =
+      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
   // Adam reads weights, gradients and both moments and writes three of them: 7 floats each.
   const double bytes = (kind == OptimizerConfig::Kind::sgd ? 5.0 : 7.0) * 4.0 * n;
-  state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GB/s"] =
+      benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK_CAPTURE(optimizer_benchmark, adam, OptimizerConfig::Kind::adam)
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(optimizer_benchmark, sgd, OptimizerConfig::Kind::sgd)
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace signsnet::bench

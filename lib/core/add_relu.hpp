@@ -10,8 +10,8 @@ namespace signsnet::core {
 class AddRelu {
  public:
   /// `sum_grad` receives d loss / d (main + shortcut): both branches read it in backward.
-  AddRelu(Build& b, const std::string& name, const dnnl::memory& main,
-          const dnnl::memory& shortcut, const dnnl::memory& sum_grad);
+  AddRelu(Build& b, const std::string& name, const dnnl::memory& main, const dnnl::memory& shortcut,
+          const dnnl::memory& sum_grad);
 
   const Act& out() const { return out_; }
   void forward(dnnl::stream& s) const { fwd_.run(s); }

@@ -36,8 +36,8 @@ BatchNorm::BatchNorm(Build& b, const std::string& name, const Act& in, bool relu
   mean_ = b.training ? b.rt.memory(pd.mean_desc()) : mm.value;
   variance_ = b.training ? b.rt.memory(pd.variance_desc()) : mv.value;
   std::unordered_map<int, dnnl::memory> args = {
-      {DNNL_ARG_SRC, in.value},   {DNNL_ARG_DST, out_.value},       {DNNL_ARG_SCALE, gamma.value},
-      {DNNL_ARG_SHIFT, beta.value}, {DNNL_ARG_MEAN, mean_}, {DNNL_ARG_VARIANCE, variance_}};
+      {DNNL_ARG_SRC, in.value},     {DNNL_ARG_DST, out_.value}, {DNNL_ARG_SCALE, gamma.value},
+      {DNNL_ARG_SHIFT, beta.value}, {DNNL_ARG_MEAN, mean_},     {DNNL_ARG_VARIANCE, variance_}};
   dnnl::memory workspace;
   if (relu && b.training) args[DNNL_ARG_WORKSPACE] = workspace = b.rt.memory(pd.workspace_desc());
   fwd_ = b.rt.make<bn_fwd>(pd, name + " fwd", args);
@@ -45,10 +45,10 @@ BatchNorm::BatchNorm(Build& b, const std::string& name, const Act& in, bool relu
 
   bn_bwd::desc bd(dnnl::prop_kind::backward, out_.grad.get_desc(), md, epsilon, f);
   bn_bwd::primitive_desc bpd(bd, b.rt.attr(), b.rt.engine(), pd);
-  args = {{DNNL_ARG_SRC, in.value},         {DNNL_ARG_MEAN, mean_},
-          {DNNL_ARG_VARIANCE, variance_},   {DNNL_ARG_DIFF_DST, out_.grad},
-          {DNNL_ARG_SCALE, gamma.value},    {DNNL_ARG_SHIFT, beta.value},
-          {DNNL_ARG_DIFF_SRC, in.grad},     {DNNL_ARG_DIFF_SCALE, gamma.grad},
+  args = {{DNNL_ARG_SRC, in.value},        {DNNL_ARG_MEAN, mean_},
+          {DNNL_ARG_VARIANCE, variance_},  {DNNL_ARG_DIFF_DST, out_.grad},
+          {DNNL_ARG_SCALE, gamma.value},   {DNNL_ARG_SHIFT, beta.value},
+          {DNNL_ARG_DIFF_SRC, in.grad},    {DNNL_ARG_DIFF_SCALE, gamma.grad},
           {DNNL_ARG_DIFF_SHIFT, beta.grad}};
   if (workspace) args[DNNL_ARG_WORKSPACE] = workspace;
   bwd_ = b.rt.make<bn_bwd>(bpd, name + " bwd", args);

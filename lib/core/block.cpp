@@ -9,7 +9,8 @@ Bottleneck::Bottleneck(Build& b, const std::string& name, const Act& in, const B
   conv2_ = std::make_unique<Conv>(b, name + ".conv2", bn1_->out(),
                                   ConvOptions{o.mid, o.kernel, 1, o.kernel / 2, init});
   bn2_ = std::make_unique<BatchNorm>(b, name + ".bn2", conv2_->out(), true, o.epsilon);
-  conv3_ = std::make_unique<Conv>(b, name + ".conv3", bn2_->out(), ConvOptions{o.out, 1, 1, 0, init});
+  conv3_ =
+      std::make_unique<Conv>(b, name + ".conv3", bn2_->out(), ConvOptions{o.out, 1, 1, 0, init});
   // Both branches read the gradient of the sum: one buffer serves as both outputs' gradient.
   dnnl::memory sum_grad;
   if (b.training) sum_grad = b.rt.memory(conv3_->out().desc());
@@ -29,8 +30,9 @@ Bottleneck::Bottleneck(Build& b, const std::string& name, const Act& in, const B
   // An in-place binary add: oneDNN's sum primitive has only a reference kernel for blocked
   // layouts on AVX2, the binary one is jitted.
   const dnnl::memory::desc md = in.desc();
-  dnnl::binary::primitive_desc pd(dnnl::binary::desc(dnnl::algorithm::binary_add, md, md, md),
-                                  b.rt.attr(), b.rt.engine());
+  dnnl::binary::primitive_desc pd(
+      dnnl::binary::desc(dnnl::algorithm::binary_add, md, other_grad.get_desc(), md), b.rt.attr(),
+      b.rt.engine());
   accumulate_ = b.rt.make<dnnl::binary>(
       pd, name + ".add grad_sum",
       {{DNNL_ARG_SRC_0, in.grad}, {DNNL_ARG_SRC_1, other_grad}, {DNNL_ARG_DST, in.grad}});

@@ -1,9 +1,10 @@
+#include "signsnet/config.hpp"
+
 #include <algorithm>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 
-#include "signsnet/config.hpp"
 #include "signsnet/model.hpp"
 
 namespace signsnet {
@@ -18,7 +19,9 @@ void require(bool ok, const std::string& field, const std::string& expected, dou
 
 }  // namespace
 
-ModelConfig ModelConfig::resnet50() { return ModelConfig{}; }
+ModelConfig ModelConfig::resnet50() {
+  return ModelConfig{};
+}
 
 ModelConfig ModelConfig::resnet101() {
   ModelConfig c;
@@ -52,7 +55,8 @@ void ModelConfig::validate() const {
   require(bn_momentum >= 0 && bn_momentum < 1, "bn_momentum", "in [0, 1)", bn_momentum);
   // The stem (7x7/2 pad 3, then a 3x3/2 max pool) needs at least 3x3 after the convolution.
   int h = (input_height + 6 - 7) / 2 + 1, w = (input_width + 6 - 7) / 2 + 1;
-  require(h >= 3 && w >= 3, "input_height/input_width", "at least 5", std::min(input_height, input_width));
+  require(h >= 3 && w >= 3, "input_height/input_width", "at least 5",
+          std::min(input_height, input_width));
   h = (h - 3) / 2 + 1;
   w = (w - 3) / 2 + 1;
   for (std::size_t i = 0; i < stages.size(); ++i) {
@@ -66,9 +70,12 @@ void ModelConfig::validate() const {
 
 const char* to_string(OptimizerConfig::Kind kind) {
   switch (kind) {
-    case OptimizerConfig::Kind::adam: return "adam";
-    case OptimizerConfig::Kind::adamw: return "adamw";
-    case OptimizerConfig::Kind::sgd: return "sgd";
+    case OptimizerConfig::Kind::adam:
+      return "adam";
+    case OptimizerConfig::Kind::adamw:
+      return "adamw";
+    case OptimizerConfig::Kind::sgd:
+      return "sgd";
   }
   return "?";
 }

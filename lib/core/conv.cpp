@@ -7,7 +7,9 @@ using conv_fwd = dnnl::convolution_forward;
 using conv_bwd_data = dnnl::convolution_backward_data;
 using conv_bwd_weights = dnnl::convolution_backward_weights;
 
-dnnl::memory::desc any_md(const dnnl::memory::dims& d) { return {d, dt::f32, tag::any}; }
+dnnl::memory::desc any_md(const dnnl::memory::dims& d) {
+  return {d, dt::f32, tag::any};
+}
 
 }  // namespace
 
@@ -39,13 +41,15 @@ Conv::Conv(Build& b, const std::string& name, const Act& in, const ConvOptions& 
   if (out_grad) out_.grad = out_grad;
   b.note(name, "Conv2D", out_.desc());
   fwd_ = b.rt.make<conv_fwd>(pd, name + " fwd",
-                             {{DNNL_ARG_SRC, src_}, {DNNL_ARG_WEIGHTS, w.value},
-                              {DNNL_ARG_BIAS, bias.value}, {DNNL_ARG_DST, out_.value}});
+                             {{DNNL_ARG_SRC, src_},
+                              {DNNL_ARG_WEIGHTS, w.value},
+                              {DNNL_ARG_BIAS, bias.value},
+                              {DNNL_ARG_DST, out_.value}});
   if (b.training) build_backward(b, in, pd, w, bias, out_.grad);
 }
 
-void Conv::build_backward(Build& b, const Act& in, const conv_fwd::primitive_desc& f,
-                          const Slot& w, const Slot& bias, dnnl::memory out_grad) {
+void Conv::build_backward(Build& b, const Act& in, const conv_fwd::primitive_desc& f, const Slot& w,
+                          const Slot& bias, dnnl::memory out_grad) {
   build_backward_weights(b, f, w, bias, out_grad);
   if (in.grad) build_backward_data(b, in, f, w, out_grad);
 }
@@ -83,10 +87,11 @@ void Conv::build_backward_weights(Build& b, const conv_fwd::primitive_desc& f, c
     diff_weights = b.rt.memory(pd.diff_weights_desc());
     grad_to_arena_ = b.rt.reorder(diff_weights, w.grad, name_ + " grad->arena");
   }
-  bwd_weights_ = b.rt.make<conv_bwd_weights>(
-      pd, name_ + " bwd_w",
-      {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_WEIGHTS, diff_weights},
-       {DNNL_ARG_DIFF_BIAS, bias.grad}});
+  bwd_weights_ = b.rt.make<conv_bwd_weights>(pd, name_ + " bwd_w",
+                                             {{DNNL_ARG_SRC, src},
+                                              {DNNL_ARG_DIFF_DST, diff_dst},
+                                              {DNNL_ARG_DIFF_WEIGHTS, diff_weights},
+                                              {DNNL_ARG_DIFF_BIAS, bias.grad}});
 }
 
 void Conv::build_backward_data(Build& b, const Act& in, const conv_fwd::primitive_desc& f,
@@ -101,9 +106,9 @@ void Conv::build_backward_data(Build& b, const Act& in, const conv_fwd::primitiv
     weights = b.rt.memory(dpd.weights_desc());
     weights_to_bwd_ = b.rt.reorder(w.value, weights, name_ + " weights->bwd_d");
   }
-  bwd_data_ = b.rt.make<conv_bwd_data>(dpd, name_ + " bwd_d",
-                                       {{DNNL_ARG_DIFF_DST, out_grad}, {DNNL_ARG_WEIGHTS, weights},
-                                        {DNNL_ARG_DIFF_SRC, in.grad}});
+  bwd_data_ = b.rt.make<conv_bwd_data>(
+      dpd, name_ + " bwd_d",
+      {{DNNL_ARG_DIFF_DST, out_grad}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, in.grad}});
 }
 
 void Conv::backward(dnnl::stream& s) const {

@@ -31,7 +31,8 @@ class Conv {
   void backward(dnnl::stream& s) const;
   /// Planned weight reorders one backward pass runs.
   int reorders() const {
-    return weights_to_bwd_.valid() + grad_to_arena_.valid() + static_cast<int>(to_bwd_weights_.size());
+    return weights_to_bwd_.valid() + grad_to_arena_.valid() +
+           static_cast<int>(to_bwd_weights_.size());
   }
 
  private:

@@ -23,38 +23,42 @@ Dense::Dense(Build& b, const std::string& name, const Act& in, int out) : name_(
   auto prop = b.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
   ip_fwd::primitive_desc pd(ip_fwd::desc(prop, src_md, w_md, bias_md, dst_md), b.rt.attr(),
                             b.rt.engine());
-  Slot& w = b.param({name + ".weight", TensorKind::weight, {out, features}, true},
-                    pd.weights_desc(), {wd, dt::f32, tag::oihw},
-                    {Init::glorot_uniform, features, out});
+  Slot& w =
+      b.param({name + ".weight", TensorKind::weight, {out, features}, true}, pd.weights_desc(),
+              {wd, dt::f32, tag::oihw}, {Init::glorot_uniform, features, out});
   Slot& bias = b.param({name + ".bias", TensorKind::bias, {out}, true}, bias_md, bias_md, {});
   out_ = b.act(dst_md);
   b.note(name, "Dense", out_.desc());
   fwd_ = b.rt.make<ip_fwd>(pd, name + " fwd",
-                           {{DNNL_ARG_SRC, in.value}, {DNNL_ARG_WEIGHTS, w.value},
-                            {DNNL_ARG_BIAS, bias.value}, {DNNL_ARG_DST, out_.value}});
+                           {{DNNL_ARG_SRC, in.value},
+                            {DNNL_ARG_WEIGHTS, w.value},
+                            {DNNL_ARG_BIAS, bias.value},
+                            {DNNL_ARG_DST, out_.value}});
   if (b.training) build_backward(b, in, pd, w, bias);
 }
 
-void Dense::build_backward(Build& b, const Act& in, const ip_fwd::primitive_desc& f,
-                           const Slot& w, const Slot& bias) {
+void Dense::build_backward(Build& b, const Act& in, const ip_fwd::primitive_desc& f, const Slot& w,
+                           const Slot& bias) {
   ip_bwd_weights::desc wd(f.src_desc(), w.md, bias.md, out_.grad.get_desc());
   ip_bwd_weights::primitive_desc wpd(wd, b.rt.attr(), b.rt.engine(), f);
-  bwd_weights_ = b.rt.make<ip_bwd_weights>(
-      wpd, name_ + " bwd_w",
-      {{DNNL_ARG_SRC, in.value}, {DNNL_ARG_DIFF_DST, out_.grad},
-       {DNNL_ARG_DIFF_WEIGHTS, w.grad}, {DNNL_ARG_DIFF_BIAS, bias.grad}});
+  bwd_weights_ = b.rt.make<ip_bwd_weights>(wpd, name_ + " bwd_w",
+                                           {{DNNL_ARG_SRC, in.value},
+                                            {DNNL_ARG_DIFF_DST, out_.grad},
+                                            {DNNL_ARG_DIFF_WEIGHTS, w.grad},
+                                            {DNNL_ARG_DIFF_BIAS, bias.grad}});
   if (!in.grad) return;
   dnnl::memory::desc w_any(w.md.dims(), dt::f32, tag::any);
-  ip_bwd_data::primitive_desc dpd(ip_bwd_data::desc(in.grad.get_desc(), w_any, out_.grad.get_desc()),
-                                  b.rt.attr(), b.rt.engine(), f);
+  ip_bwd_data::primitive_desc dpd(
+      ip_bwd_data::desc(in.grad.get_desc(), w_any, out_.grad.get_desc()), b.rt.attr(),
+      b.rt.engine(), f);
   dnnl::memory weights = w.value;
   if (dpd.weights_desc() != w.md) {
     weights = b.rt.memory(dpd.weights_desc());
     weights_to_bwd_ = b.rt.reorder(w.value, weights, name_ + " weights->bwd_d");
   }
-  bwd_data_ = b.rt.make<ip_bwd_data>(dpd, name_ + " bwd_d",
-                                     {{DNNL_ARG_DIFF_DST, out_.grad}, {DNNL_ARG_WEIGHTS, weights},
-                                      {DNNL_ARG_DIFF_SRC, in.grad}});
+  bwd_data_ = b.rt.make<ip_bwd_data>(
+      dpd, name_ + " bwd_d",
+      {{DNNL_ARG_DIFF_DST, out_.grad}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, in.grad}});
 }
 
 void Dense::backward(dnnl::stream& s) const {

@@ -20,9 +20,7 @@ Act Build::act(const dnnl::memory::desc& md) {
   return a;
 }
 
-
-void Build::note(const std::string& name, const std::string& type,
-                 const dnnl::memory::desc& out) {
+void Build::note(const std::string& name, const std::string& type, const dnnl::memory::desc& out) {
   if (!layers) return;
   auto shape = shape_of(out);
   layers->push_back({name, type, std::vector<std::int64_t>(shape.begin() + 1, shape.end()), 0});

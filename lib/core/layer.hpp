@@ -30,8 +30,8 @@ struct Build {
 
   /// The slot of `name`: registered with `md` if new, else the existing one (whose layout then
   /// binds this layer's primitive, so networks for other batch sizes share the weights).
-  Slot& param(const TensorInfo& info, const dnnl::memory::desc& md,
-              const dnnl::memory::desc& plain, const InitSpec& init);
+  Slot& param(const TensorInfo& info, const dnnl::memory::desc& md, const dnnl::memory::desc& plain,
+              const InitSpec& init);
   /// A fresh activation in `md`, with a gradient buffer when training.
   Act act(const dnnl::memory::desc& md);
 };

@@ -81,9 +81,15 @@ Model::~Model() = default;
 Model::Model(Model&&) noexcept = default;
 Model& Model::operator=(Model&&) noexcept = default;
 
-const ModelConfig& Model::config() const { return impl_->config; }
-const OptimizerConfig& Model::optimizer() const { return impl_->optimizer.config(); }
-int Model::batch_size() const { return impl_->batch_size; }
+const ModelConfig& Model::config() const {
+  return impl_->config;
+}
+const OptimizerConfig& Model::optimizer() const {
+  return impl_->optimizer.config();
+}
+int Model::batch_size() const {
+  return impl_->batch_size;
+}
 
 ImageLayout Model::input_layout() const {
   return impl_->training.at(impl_->batch_size)->input_layout();
@@ -191,8 +197,12 @@ void Model::end_bn_recalibration() {
   impl_->recal_sums.clear();
 }
 
-void Model::set_learning_rate(float lr) { impl_->optimizer.set_learning_rate(lr); }
-float Model::learning_rate() const { return impl_->optimizer.config().learning_rate; }
+void Model::set_learning_rate(float lr) {
+  impl_->optimizer.set_learning_rate(lr);
+}
+float Model::learning_rate() const {
+  return impl_->optimizer.config().learning_rate;
+}
 
 void Model::set_label_smoothing(float epsilon) {
   if (!(epsilon >= 0.0f && epsilon < 1.0f))
@@ -201,8 +211,12 @@ void Model::set_label_smoothing(float epsilon) {
   impl_->label_smoothing = epsilon;
 }
 
-std::int64_t Model::step() const { return impl_->optimizer.step(); }
-void Model::set_step(std::int64_t step) { impl_->optimizer.set_step(step); }
+std::int64_t Model::step() const {
+  return impl_->optimizer.step();
+}
+void Model::set_step(std::int64_t step) {
+  impl_->optimizer.set_step(step);
+}
 
 std::vector<TensorInfo> Model::tensors() const {
   std::vector<TensorInfo> out;
@@ -230,7 +244,9 @@ std::vector<LayerInfo> Model::layer_rows() const {
   return impl_->training.at(impl_->batch_size)->layers();
 }
 
-std::vector<std::string> Model::kernels() const { return impl_->rt.kernels(); }
+std::vector<std::string> Model::kernels() const {
+  return impl_->rt.kernels();
+}
 
 void Model::set_threads(int threads) {
   if (threads < 1)
@@ -239,6 +255,8 @@ void Model::set_threads(int threads) {
   flush_denormals();
 }
 
-int Model::threads() { return omp_get_max_threads(); }
+int Model::threads() {
+  return omp_get_max_threads();
+}
 
 }  // namespace signsnet

@@ -8,10 +8,9 @@ Network::Network(Runtime& rt, ParamStore& params, const ModelConfig& c, int batc
     : rt_(rt), batch_(batch) {
   Build b{rt, params, training, batch, &layers_};
   // ZeroPad 3 + 'valid' 7x7/2 convolution is one convolution with padding 3.
-  stem_conv_ = std::make_unique<Conv>(b, "stem.conv", Act{},
-                                      ConvOptions{c.stem_channels, 7, 2, 3, Init::glorot_uniform},
-                                      dnnl::memory::dims{batch, c.input_channels, c.input_height,
-                                                         c.input_width});
+  stem_conv_ = std::make_unique<Conv>(
+      b, "stem.conv", Act{}, ConvOptions{c.stem_channels, 7, 2, 3, Init::glorot_uniform},
+      dnnl::memory::dims{batch, c.input_channels, c.input_height, c.input_width});
   build_input(b);
   stem_bn_ = std::make_unique<BatchNorm>(b, "stem.bn", stem_conv_->out(), true, c.bn_epsilon);
   stem_pool_ = std::make_unique<Pooling>(b, "stem.pool", stem_bn_->out(), true, 3, 2);

@@ -94,9 +94,15 @@ void ParamStore::initialize(Slot& s, std::uint64_t seed, std::size_t index) {
     limit = std::sqrt(6.0f / static_cast<float>(s.init.fan_in + s.init.fan_out));
   for (float& x : plain) {
     switch (s.init.kind) {
-      case Init::zeros: x = 0.0f; break;
-      case Init::ones: x = 1.0f; break;
-      default: x = rng.uniform(-limit, limit); break;
+      case Init::zeros:
+        x = 0.0f;
+        break;
+      case Init::ones:
+        x = 1.0f;
+        break;
+      default:
+        x = rng.uniform(-limit, limit);
+        break;
     }
   }
   write(s, TensorRole::value, plain.data());
@@ -108,10 +114,14 @@ dnnl::memory ParamStore::role_memory(const Slot& s, TensorRole role) const {
     throw std::invalid_argument("model: " + s.info.name +
                                 ": role: expected value for a statistic, got another role");
   switch (role) {
-    case TensorRole::value: return s.value;
-    case TensorRole::gradient: return s.grad;
-    case TensorRole::first_moment: return s.first;
-    case TensorRole::second_moment: return s.second;
+    case TensorRole::value:
+      return s.value;
+    case TensorRole::gradient:
+      return s.grad;
+    case TensorRole::first_moment:
+      return s.first;
+    case TensorRole::second_moment:
+      return s.second;
   }
   return s.value;
 }

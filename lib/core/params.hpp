@@ -42,8 +42,8 @@ class ParamStore {
   explicit ParamStore(Runtime& rt) : rt_(rt) {}
 
   /// Registers a tensor (before finalize) and returns it; memories are bound later.
-  Slot& add(const TensorInfo& info, const dnnl::memory::desc& md,
-            const dnnl::memory::desc& plain, const InitSpec& init);
+  Slot& add(const TensorInfo& info, const dnnl::memory::desc& md, const dnnl::memory::desc& plain,
+            const InitSpec& init);
   /// The slot of that name, or nullptr.
   Slot* find(const std::string& name);
   const Slot* find(const std::string& name) const;

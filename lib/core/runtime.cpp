@@ -14,7 +14,9 @@ FloatBuffer::FloatBuffer(std::size_t floats) : size_(floats) {
   data_.reset(static_cast<float*>(p));
 }
 
-void FloatBuffer::Free::operator()(float* p) const { std::free(p); }
+void FloatBuffer::Free::operator()(float* p) const {
+  std::free(p);
+}
 
 void Op::run_timed(dnnl::stream& s) const {
   const auto start = std::chrono::steady_clock::now();

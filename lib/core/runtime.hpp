@@ -1,14 +1,14 @@
-// The oneDNN engine, stream, buffers and counters one model owns. No singletons: each Model has one.
+// The oneDNN engine, stream, buffers and counters one model owns. No singletons: each Model has
+// one.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <dnnl.hpp>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <dnnl.hpp>
 
 namespace signsnet::core {
 
@@ -116,8 +116,8 @@ class Runtime {
 
 /// Throws std::logic_error with file and line when an internal invariant fails.
 [[noreturn]] void internal_error(const char* file, int line, const std::string& what);
-#define SIGNSNET_CHECK(cond, what) \
-  do {                             \
+#define SIGNSNET_CHECK(cond, what)                                           \
+  do {                                                                       \
     if (!(cond)) ::signsnet::core::internal_error(__FILE__, __LINE__, what); \
   } while (0)
 

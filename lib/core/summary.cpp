@@ -46,7 +46,8 @@ std::string Model::summary() const {
   std::ostringstream out;
   const std::string rule(92, '-');
   out << std::left << std::setw(34) << "Layer" << std::setw(18) << "Type" << std::setw(24)
-      << "Output shape" << std::right << std::setw(16) << "Param #" << "\n"
+      << "Output shape" << std::right << std::setw(16) << "Param #"
+      << "\n"
       << rule << "\n";
   for (const LayerInfo& l : layers())
     out << std::left << std::setw(34) << l.name << std::setw(18) << l.type << std::setw(24)

@@ -54,7 +54,8 @@ class GradientCheck : public ::testing::Test {
     std::vector<std::size_t> order(size);
     std::iota(order.begin(), order.end(), 0);
     std::partial_sort(order.begin(), order.begin() + std::min<std::int64_t>(picks, size),
-                      order.end(), [&](auto a, auto b) { return std::fabs(grad[a]) > std::fabs(grad[b]); });
+                      order.end(),
+                      [&](auto a, auto b) { return std::fabs(grad[a]) > std::fabs(grad[b]); });
     for (int k = 0; k < std::min<std::int64_t>(picks, size); ++k) {
       const std::size_t i = order[k];
       const float num = numeric(name, values, i, eps);
@@ -67,13 +68,19 @@ class GradientCheck : public ::testing::Test {
   std::vector<std::int32_t> labels_;
 };
 
-TEST_F(GradientCheck, StemConvolutionWeights) { check("stem.conv.weight"); }
+TEST_F(GradientCheck, StemConvolutionWeights) {
+  check("stem.conv.weight");
+}
 TEST_F(GradientCheck, StemBatchNormScaleAndShift) {
   check("stem.bn.gamma");
   check("stem.bn.beta");
 }
-TEST_F(GradientCheck, IdentityPathBlockWeights) { check("stage2.block0.conv2.weight"); }
-TEST_F(GradientCheck, ShortcutConvolution) { check("stage3.block0.shortcut.conv.weight"); }
+TEST_F(GradientCheck, IdentityPathBlockWeights) {
+  check("stage2.block0.conv2.weight");
+}
+TEST_F(GradientCheck, ShortcutConvolution) {
+  check("stage3.block0.shortcut.conv.weight");
+}
 TEST_F(GradientCheck, ShortcutBatchNorm) {
   check("stage4.block0.shortcut.bn.gamma");
   check("stage4.block0.shortcut.bn.beta");

@@ -1,4 +1,6 @@
 // The model through its public API: sizes, summary, training behaviour, buffers built once.
+#include "signsnet/model.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -7,7 +9,6 @@
 #include <vector>
 
 #include "core/runtime.hpp"
-#include "signsnet/model.hpp"
 
 namespace signsnet {
 namespace {
@@ -25,7 +26,8 @@ Batch random_batch(const Model& m, int count, unsigned seed) {
   Batch b;
   b.images.resize(count * m.image_floats());
   for (float& x : b.images) x = pixel(gen);
-  for (int i = 0; i < count; ++i) b.labels.push_back(static_cast<std::int32_t>(gen() % m.config().classes));
+  for (int i = 0; i < count; ++i)
+    b.labels.push_back(static_cast<std::int32_t>(gen() % m.config().classes));
   return b;
 }
 

@@ -1,0 +1,745 @@
+// Each internal layer class on tiny shapes, in the blocked layouts the network uses, against the
+// naive loops of naive.hpp: forward values, then input and parameter gradients. Gradient
+// buffers are filled with NaN before backward, so a layer that leaves any element unwritten (or
+// accumulates into it) fails.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/add_relu.hpp"
+#include "core/batchnorm.hpp"
+#include "core/block.hpp"
+#include "core/conv.hpp"
+#include "core/dense.hpp"
+#include "core/pooling.hpp"
+#include "naive.hpp"
+#include "test_util.hpp"
+
+namespace signsnet::test {
+namespace {
+
+using core::Act;
+using naive::Shape;
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kBnEps = 1e-3f;
+
+Vec nans(std::size_t n) {
+  return Vec(n, kNaN);
+}
+
+void poison(core::Runtime& rt, const dnnl::memory& m) {
+  write_plain(rt, m, nans(elements(m.get_desc())));
+}
+
+void poison_param_grad(core::ParamStore& p, const std::string& name) {
+  write_param(p, name, nans(static_cast<std::size_t>(p.at(name).info.size())),
+              TensorRole::gradient);
+}
+
+// =============================================================================================
+// Conv
+
+struct ConvCase {
+  const char* name;
+  Shape in;
+  int out, k, stride, pad;
+  tag layout;  // tag::undef: a first layer (Act{} input), the convolution picks the layout
+};
+
+std::string conv_case_name(const ::testing::TestParamInfo<ConvCase>& info) {
+  return info.param.name;
+}
+
+/// A Conv on random input, weights and bias, run forward once.
+struct ConvRun {
+  LayerEnv env;
+  naive::ConvGeom g;
+  Act in;
+  std::unique_ptr<core::Conv> conv;
+  Vec x, w, bias;
+
+  explicit ConvRun(const ConvCase& c) : g{c.in, c.out, c.k, c.stride, c.pad} {
+    core::Build b = env.build(/*training=*/true, c.in.n);
+    const core::ConvOptions o{c.out, c.k, c.stride, c.pad, core::Init::glorot_uniform};
+    if (c.layout == tag::undef) {
+      const dnnl::memory::dims src = {c.in.n, c.in.c, c.in.h, c.in.w};
+      conv = std::make_unique<core::Conv>(b, "t.conv", Act{}, o, src);
+    } else {
+      in = make_act(env.rt, c.in, c.layout);
+      conv = std::make_unique<core::Conv>(b, "t.conv", in, o);
+    }
+    env.finalize();
+    std::mt19937 rng(11);
+    x = uniform(rng, c.in.size());
+    w = uniform(rng, g.weight_size(), -0.5f, 0.5f);
+    bias = uniform(rng, static_cast<std::size_t>(c.out));
+    write_param(env.params, "t.conv.weight", w);
+    write_param(env.params, "t.conv.bias", bias);
+    write_plain(env.rt, conv->src(), x);
+    conv->forward(env.rt.stream());
+    env.wait();
+  }
+
+  Vec output() { return read_plain(env.rt, conv->out().value); }
+
+  /// Runs backward from a random output gradient (returned) with every gradient poisoned.
+  Vec backward() {
+    std::mt19937 rng(12);
+    const Vec dy = uniform(rng, g.out_shape().size());
+    write_plain(env.rt, conv->out().grad, dy);
+    if (in.grad) poison(env.rt, in.grad);
+    poison_param_grad(env.params, "t.conv.weight");
+    poison_param_grad(env.params, "t.conv.bias");
+    conv->backward(env.rt.stream());
+    env.wait();
+    return dy;
+  }
+};
+
+class ConvTest : public ::testing::TestWithParam<ConvCase> {};
+
+TEST_P(ConvTest, ForwardWithBiasMatchesNaive) {
+  ConvRun r(GetParam());
+  EXPECT_TRUE(AllNear(r.output(), naive::conv_forward(r.g, r.x, r.w, r.bias)));
+}
+
+TEST_P(ConvTest, BackwardDataMatchesNaive) {
+  ConvRun r(GetParam());
+  const Vec dy = r.backward();
+  EXPECT_TRUE(AllNear(read_plain(r.env.rt, r.in.grad), naive::conv_backward_data(r.g, dy, r.w)));
+}
+
+TEST_P(ConvTest, BackwardWeightsAndBiasMatchNaive) {
+  ConvRun r(GetParam());
+  const Vec dy = r.backward();
+  EXPECT_TRUE(AllNear(read_param(r.env.params, "t.conv.weight", TensorRole::gradient),
+                      naive::conv_backward_weights(r.g, r.x, dy)));
+  EXPECT_TRUE(AllNear(read_param(r.env.params, "t.conv.bias", TensorRole::gradient),
+                      naive::channel_sums(r.g.out_shape(), dy)));
+}
+
+TEST_P(ConvTest, PlannedReordersAreFewAndBackwardWeightsAvoidsReferenceKernel) {
+  ConvRun r(GetParam());
+  // At most: src and diff_dst into backward-weights layouts, the gradient out, the weights in.
+  EXPECT_GE(r.conv->reorders(), 0);
+  EXPECT_LE(r.conv->reorders(), 4);
+  std::string kernels;
+  for (const auto& k : r.env.rt.kernels()) {
+    kernels += k + "; ";
+    const std::string prefix = "t.conv bwd_w: ";
+    if (k.rfind(prefix, 0) == 0) {
+      EXPECT_FALSE(core::is_reference_kernel(k.substr(prefix.size()))) << k;
+    }
+  }
+  RecordProperty("kernels", kernels);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, ConvTest,
+    ::testing::Values(ConvCase{"k1s1p0_c8_o16", {2, 8, 5, 5}, 16, 1, 1, 0, tag::nChw8c},
+                      ConvCase{"k1s2p0_c16_o16", {2, 16, 6, 6}, 16, 1, 2, 0, tag::nChw8c},
+                      ConvCase{"k3s1p1_c16_o8", {2, 16, 6, 6}, 8, 3, 1, 1, tag::nChw8c},
+                      ConvCase{"k3s1p0_c8_o8", {2, 8, 5, 5}, 8, 3, 1, 0, tag::nChw8c},
+                      ConvCase{"k3s2p1_c8_o16", {2, 8, 7, 7}, 16, 3, 2, 1, tag::nChw8c},
+                      ConvCase{"k3s1p1_c3plain_o8", {2, 3, 5, 5}, 8, 3, 1, 1, tag::nchw},
+                      ConvCase{"k3s2p1_c3blocked_o6", {2, 3, 6, 6}, 6, 3, 2, 1, tag::nChw8c},
+                      // oneDNN has no optimized backward-weights kernel for this shape on AVX2: the
+                      // layer then plans reorders around a gemm-based one (reorders() == 4 here).
+                      ConvCase{"k3on2x2_c8_o8", {2, 8, 2, 2}, 8, 3, 1, 1, tag::nChw8c},
+                      ConvCase{"k3on2x2_c32_o32", {2, 32, 2, 2}, 32, 3, 1, 1, tag::nChw8c}),
+    conv_case_name);
+
+// The first layer: Act{} input, the convolution picks the input layout and owns the memory; it
+// has weight gradients but no input gradient.
+TEST(ConvStemTest, OwnsItsInputAndMatchesNaiveForwardAndWeightGradients) {
+  ConvRun r(ConvCase{"stem", {2, 3, 16, 16}, 8, 7, 2, 3, tag::undef});
+  EXPECT_EQ(r.conv->src().get_desc().dims(), (dnnl::memory::dims{2, 3, 16, 16}));
+  EXPECT_TRUE(AllNear(r.output(), naive::conv_forward(r.g, r.x, r.w, r.bias)));
+  const Vec dy = r.backward();
+  EXPECT_TRUE(AllNear(read_param(r.env.params, "t.conv.weight", TensorRole::gradient),
+                      naive::conv_backward_weights(r.g, r.x, dy)));
+  EXPECT_TRUE(AllNear(read_param(r.env.params, "t.conv.bias", TensorRole::gradient),
+                      naive::channel_sums(r.g.out_shape(), dy)));
+  EXPECT_GE(r.conv->reorders(), 0);
+}
+
+// A second network (other batch size, inference) finds the weights registered and binds its
+// primitive to their layout: it must compute with the same values.
+TEST(ConvSharedWeightsTest, InferenceConvForAnotherBatchUsesTheTrainingWeights) {
+  ConvRun r(ConvCase{"train", {2, 16, 5, 5}, 8, 3, 1, 1, tag::nChw8c});
+  const Shape s3{3, 16, 5, 5};
+  core::Build b = r.env.build(/*training=*/false, s3.n);
+  Act in = make_act(r.env.rt, s3, tag::nChw8c, false);
+  core::Conv conv(b, "t.conv", in, core::ConvOptions{8, 3, 1, 1});
+  r.env.rt.bind_scratchpad();
+  std::mt19937 rng(13);
+  const Vec x = uniform(rng, s3.size());
+  write_plain(r.env.rt, in.value, x);
+  conv.forward(r.env.rt.stream());
+  r.env.wait();
+  const naive::ConvGeom g{s3, 8, 3, 1, 1};
+  EXPECT_TRUE(
+      AllNear(read_plain(r.env.rt, conv.out().value), naive::conv_forward(g, x, r.w, r.bias)));
+}
+
+// =============================================================================================
+// BatchNorm
+
+/// A BatchNorm on random input with random gamma and beta (not yet run).
+struct BnRun {
+  LayerEnv env;
+  Shape s;
+  bool relu;
+  Act in;
+  std::unique_ptr<core::BatchNorm> bn;
+  Vec x, gamma, beta;
+
+  BnRun(const Shape& shape, bool relu_, bool training) : s(shape), relu(relu_) {
+    core::Build b = env.build(training, s.n);
+    in = make_act(env.rt, s, tag::nChw8c, training);
+    bn = std::make_unique<core::BatchNorm>(b, "t.bn", in, relu, kBnEps);
+    env.finalize();
+    std::mt19937 rng(21);
+    x = uniform(rng, s.size(), -2.0f, 3.0f);
+    gamma = uniform(rng, static_cast<std::size_t>(s.c), 0.5f, 1.5f);
+    beta = uniform(rng, static_cast<std::size_t>(s.c), -0.5f, 0.5f);
+    write_plain(env.rt, in.value, x);
+    write_param(env.params, "t.bn.gamma", gamma);
+    write_param(env.params, "t.bn.beta", beta);
+  }
+
+  Vec forward() {
+    bn->forward(env.rt.stream());
+    env.wait();
+    return read_plain(env.rt, bn->out().value);
+  }
+};
+
+struct BnCase {
+  const char* name;
+  Shape s;
+  bool relu;
+};
+
+class BatchNormTest : public ::testing::TestWithParam<BnCase> {};
+
+TEST_P(BatchNormTest, TrainingForwardUsesBatchStatistics) {
+  BnRun r(GetParam().s, GetParam().relu, /*training=*/true);
+  const Vec want =
+      naive::bn_forward(r.s, r.x, naive::bn_batch_stats(r.s, r.x), r.gamma, r.beta, kBnEps, r.relu);
+  EXPECT_TRUE(AllNear(r.forward(), want));
+}
+
+TEST_P(BatchNormTest, TrainingBackwardMatchesNaive) {
+  BnRun r(GetParam().s, GetParam().relu, /*training=*/true);
+  r.forward();
+  std::mt19937 rng(22);
+  const Vec dy = uniform(rng, r.s.size());
+  write_plain(r.env.rt, r.bn->out().grad, dy);
+  poison(r.env.rt, r.in.grad);
+  poison_param_grad(r.env.params, "t.bn.gamma");
+  poison_param_grad(r.env.params, "t.bn.beta");
+  r.bn->backward(r.env.rt.stream());
+  r.env.wait();
+  const naive::BnGrads want = naive::bn_backward(r.s, r.x, dy, r.gamma, r.beta, kBnEps, r.relu);
+  EXPECT_TRUE(AllNear(read_plain(r.env.rt, r.in.grad), want.dx));
+  EXPECT_TRUE(AllNear(read_param(r.env.params, "t.bn.gamma", TensorRole::gradient), want.dgamma));
+  EXPECT_TRUE(AllNear(read_param(r.env.params, "t.bn.beta", TensorRole::gradient), want.dbeta));
+}
+
+TEST_P(BatchNormTest, UpdateMovingBlendsUnbiasedBatchStatistics) {
+  BnRun r(GetParam().s, GetParam().relu, /*training=*/true);
+  std::mt19937 rng(23);
+  const Vec old_mean = uniform(rng, r.s.c), old_var = uniform(rng, r.s.c, 0.5f, 2.0f);
+  write_param(r.env.params, "t.bn.moving_mean", old_mean);
+  write_param(r.env.params, "t.bn.moving_variance", old_var);
+  r.forward();
+  const float m = 0.9f;
+  r.bn->update_moving(m);
+  const naive::BnStats st = naive::bn_batch_stats(r.s, r.x);
+  const double n = static_cast<double>(r.s.n) * r.s.h * r.s.w;
+  Vec want_mean(r.s.c), want_var(r.s.c);
+  for (int c = 0; c < r.s.c; ++c) {
+    want_mean[c] = static_cast<float>(m * old_mean[c] + (1 - m) * st.mean[c]);
+    want_var[c] = static_cast<float>(m * old_var[c] + (1 - m) * st.var[c] * n / (n - 1));
+  }
+  EXPECT_TRUE(AllNear(read_param(r.env.params, "t.bn.moving_mean"), want_mean));
+  EXPECT_TRUE(AllNear(read_param(r.env.params, "t.bn.moving_variance"), want_var));
+}
+
+TEST_P(BatchNormTest, InferenceUsesMovingStatisticsAndLeavesThemUnchanged) {
+  BnRun r(GetParam().s, GetParam().relu, /*training=*/false);
+  std::mt19937 rng(24);
+  const Vec mean = uniform(rng, r.s.c), var = uniform(rng, r.s.c, 0.5f, 2.0f);
+  write_param(r.env.params, "t.bn.moving_mean", mean);
+  write_param(r.env.params, "t.bn.moving_variance", var);
+  const naive::BnStats moving{{mean.begin(), mean.end()}, {var.begin(), var.end()}};
+  EXPECT_TRUE(
+      AllNear(r.forward(), naive::bn_forward(r.s, r.x, moving, r.gamma, r.beta, kBnEps, r.relu)));
+  EXPECT_EQ(read_param(r.env.params, "t.bn.moving_mean"), mean);
+  EXPECT_EQ(read_param(r.env.params, "t.bn.moving_variance"), var);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, BatchNormTest,
+                         ::testing::Values(BnCase{"c16", {2, 16, 3, 3}, false},
+                                           BnCase{"c16_relu", {2, 16, 3, 3}, true},
+                                           BnCase{"c8_relu", {3, 8, 4, 2}, true},
+                                           BnCase{"c6_padded", {2, 6, 3, 3}, false},
+                                           BnCase{"c6_padded_relu", {2, 6, 3, 3}, true}),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(BatchNormRecalibration, WeightedSumsOfTwoBatchesGivePooledMeanAndVariance) {
+  BnRun r({2, 8, 3, 3}, false, /*training=*/true);
+  const int c = r.s.c;
+  std::vector<float> sums(2 * c, 0.0f);
+  r.forward();
+  r.bn->accumulate(2.0f, sums.data());
+  const Vec x1 = r.x;
+  std::mt19937 rng(25);
+  const Vec x2 = uniform(rng, r.s.size(), -1.0f, 4.0f);
+  write_plain(r.env.rt, r.in.value, x2);
+  r.forward();
+  r.bn->accumulate(1.0f, sums.data());
+  r.bn->finish_recalibration(sums.data(), 3.0f);
+
+  const naive::BnStats a = naive::bn_batch_stats(r.s, x1), b = naive::bn_batch_stats(r.s, x2);
+  Vec mean(c), var(c);
+  for (int k = 0; k < c; ++k) {
+    const double m = (2 * a.mean[k] + b.mean[k]) / 3;
+    const double second =
+        (2 * (a.var[k] + a.mean[k] * a.mean[k]) + b.var[k] + b.mean[k] * b.mean[k]) / 3;
+    mean[k] = static_cast<float>(m);
+    var[k] = static_cast<float>(second - m * m);
+  }
+  EXPECT_TRUE(AllNear(read_param(r.env.params, "t.bn.moving_mean"), mean));
+  EXPECT_TRUE(AllNear(read_param(r.env.params, "t.bn.moving_variance"), var));
+}
+
+// =============================================================================================
+// Pooling
+
+struct PoolCase {
+  const char* name;
+  Shape in;
+  bool max;
+  int k, stride;
+};
+
+class PoolingTest : public ::testing::TestWithParam<PoolCase> {
+ protected:
+  void SetUp() override {
+    const PoolCase& c = GetParam();
+    g = {c.in, c.k, c.stride};
+    core::Build b = env.build(true, c.in.n);
+    in = make_act(env.rt, c.in, tag::nChw8c);
+    pool = std::make_unique<core::Pooling>(b, "t.pool", in, c.max, c.k, c.stride);
+    env.finalize();
+    std::mt19937 rng(31);
+    x = uniform(rng, c.in.size());
+    write_plain(env.rt, in.value, x);
+    pool->forward(env.rt.stream());
+    env.wait();
+  }
+
+  LayerEnv env;
+  naive::PoolGeom g;
+  Act in;
+  std::unique_ptr<core::Pooling> pool;
+  Vec x;
+};
+
+TEST_P(PoolingTest, ForwardMatchesNaive) {
+  const Vec want = GetParam().max ? naive::max_pool_forward(g, x) : naive::avg_pool_forward(g, x);
+  EXPECT_TRUE(AllNear(read_plain(env.rt, pool->out().value), want));
+}
+
+TEST_P(PoolingTest, BackwardMatchesNaive) {
+  std::mt19937 rng(32);
+  const Vec dy = uniform(rng, g.out_shape().size());
+  write_plain(env.rt, pool->out().grad, dy);
+  poison(env.rt, in.grad);
+  pool->backward(env.rt.stream());
+  env.wait();
+  const Vec want =
+      GetParam().max ? naive::max_pool_backward(g, x, dy) : naive::avg_pool_backward(g, dy);
+  EXPECT_TRUE(AllNear(read_plain(env.rt, in.grad), want));
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, PoolingTest,
+                         ::testing::Values(PoolCase{"max3s2_c8_9x9", {2, 8, 9, 9}, true, 3, 2},
+                                           PoolCase{"max3s2_c16_8x7", {2, 16, 8, 7}, true, 3, 2},
+                                           PoolCase{"max3s2_c6_padded", {2, 6, 7, 7}, true, 3, 2},
+                                           PoolCase{"avg2s2_c8_6x6", {2, 8, 6, 6}, false, 2, 2},
+                                           PoolCase{
+                                               "avg2s2_c16_5x5_floor", {2, 16, 5, 5}, false, 2, 2}),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// =============================================================================================
+// AddRelu
+
+TEST(AddReluTest, ForwardIsReluOfSumAndBackwardMasksByOutput) {
+  LayerEnv env;
+  const Shape s{2, 16, 3, 3};
+  core::Build b = env.build(true, s.n);
+  const auto md = desc4(s, tag::nChw8c);
+  dnnl::memory main = env.rt.memory(md), shortcut = env.rt.memory(md), sum_grad = env.rt.memory(md);
+  core::AddRelu add(b, "t.add", main, shortcut, sum_grad);
+  env.finalize();
+  std::mt19937 rng(41);
+  const Vec a = uniform(rng, s.size()), c = uniform(rng, s.size()), dy = uniform(rng, s.size());
+  write_plain(env.rt, main, a);
+  write_plain(env.rt, shortcut, c);
+  add.forward(env.rt.stream());
+  env.wait();
+  Vec want(s.size());
+  for (std::size_t i = 0; i < want.size(); ++i) want[i] = std::max(a[i] + c[i], 0.0f);
+  const Vec y = read_plain(env.rt, add.out().value);
+  EXPECT_TRUE(AllNear(y, want, 0, 0));
+
+  write_plain(env.rt, add.out().grad, dy);
+  poison(env.rt, sum_grad);
+  add.backward(env.rt.stream());
+  env.wait();
+  EXPECT_TRUE(AllNear(read_plain(env.rt, sum_grad), relu_mask_times(want, dy), 0, 0));
+}
+
+// =============================================================================================
+// Dense
+
+struct DenseCase {
+  const char* name;
+  Shape in;
+  tag layout;
+  int out;
+};
+
+class DenseTest : public ::testing::TestWithParam<DenseCase> {
+ protected:
+  void SetUp() override {
+    const DenseCase& c = GetParam();
+    n = c.in.n;
+    f = c.in.c * c.in.h * c.in.w;
+    o = c.out;
+    core::Build b = env.build(true, n);
+    in = make_act(env.rt, c.in, c.layout);
+    dense = std::make_unique<core::Dense>(b, "t.dense", in, o);
+    env.finalize();
+    std::mt19937 rng(51);
+    x = uniform(rng, c.in.size());
+    w = uniform(rng, static_cast<std::size_t>(o) * f, -0.5f, 0.5f);
+    bias = uniform(rng, static_cast<std::size_t>(o));
+    write_plain(env.rt, in.value, x);
+    write_param(env.params, "t.dense.weight", w);
+    write_param(env.params, "t.dense.bias", bias);
+    dense->forward(env.rt.stream());
+    env.wait();
+  }
+
+  LayerEnv env;
+  int n = 0, f = 0, o = 0;
+  Act in;
+  std::unique_ptr<core::Dense> dense;
+  Vec x, w, bias;
+};
+
+TEST_P(DenseTest, WeightIsStoredAsOutByFlattenedChw) {
+  EXPECT_EQ(env.params.at("t.dense.weight").info.shape,
+            (std::vector<std::int64_t>{o, static_cast<std::int64_t>(f)}));
+  EXPECT_EQ(read_param(env.params, "t.dense.weight"), w);
+}
+
+TEST_P(DenseTest, ForwardMatchesNaive) {
+  EXPECT_TRUE(
+      AllNear(read_plain(env.rt, dense->out().value), naive::dense_forward(n, f, o, x, w, bias)));
+}
+
+TEST_P(DenseTest, BackwardMatchesNaive) {
+  std::mt19937 rng(52);
+  const Vec dy = uniform(rng, static_cast<std::size_t>(n) * o);
+  write_plain(env.rt, dense->out().grad, dy);
+  poison(env.rt, in.grad);
+  poison_param_grad(env.params, "t.dense.weight");
+  poison_param_grad(env.params, "t.dense.bias");
+  dense->backward(env.rt.stream());
+  env.wait();
+  EXPECT_TRUE(AllNear(read_plain(env.rt, in.grad), naive::dense_backward_data(n, f, o, dy, w)));
+  EXPECT_TRUE(AllNear(read_param(env.params, "t.dense.weight", TensorRole::gradient),
+                      naive::dense_backward_weights(n, f, o, x, dy)));
+  EXPECT_TRUE(AllNear(read_param(env.params, "t.dense.bias", TensorRole::gradient),
+                      naive::dense_backward_bias(n, o, dy)));
+  EXPECT_GE(dense->reorders(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, DenseTest,
+    ::testing::Values(DenseCase{"c8_2x2_blocked_o6", {2, 8, 2, 2}, tag::nChw8c, 6},
+                      DenseCase{"c16_1x1_blocked_o8", {3, 16, 1, 1}, tag::nChw8c, 8},
+                      DenseCase{"c3_2x2_plain_o6", {2, 3, 2, 2}, tag::nchw, 6}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// =============================================================================================
+// SoftmaxCrossEntropy
+
+class SoftmaxCrossEntropyTest : public ::testing::Test {
+ protected:
+  static constexpr int kN = 5, kK = 6;
+
+  void SetUp() override {
+    core::Build b = env.build(true, kN);
+    const dnnl::memory::desc md({kN, kK}, dt::f32, tag::nc);
+    logits = Act{env.rt.memory(md), env.rt.memory(md)};
+    head = std::make_unique<core::SoftmaxCrossEntropy>(b, "t.softmax", logits);
+    env.finalize();
+    std::mt19937 rng(61);
+    z = uniform(rng, kN * kK, -3.0f, 3.0f);
+    write_plain(env.rt, logits.value, z);
+    head->forward(env.rt.stream());
+    env.wait();
+    p = naive::softmax(kN, kK, z);
+  }
+
+  Vec probabilities() const { return Vec(head->probabilities(), head->probabilities() + kN * kK); }
+
+  LayerEnv env;
+  Act logits;
+  std::unique_ptr<core::SoftmaxCrossEntropy> head;
+  Vec z, p;
+  std::vector<std::int32_t> labels{0, 5, 2, 2, 3};
+};
+
+TEST_F(SoftmaxCrossEntropyTest, ProbabilitiesAreSoftmaxOfLogits) {
+  EXPECT_EQ(head->classes(), kK);
+  EXPECT_TRUE(AllNear(probabilities(), p));
+}
+
+TEST_F(SoftmaxCrossEntropyTest, LossAccuracyAndGradientWithoutSmoothing) {
+  poison(env.rt, logits.grad);
+  const StepResult r = head->loss(labels.data(), 0.0f);
+  EXPECT_EQ(r.count, kN);
+  EXPECT_EQ(r.correct, naive::count_correct(kN, kK, p, labels));
+  EXPECT_NEAR(r.loss, naive::cross_entropy(kN, kK, p, labels, 0.0), 1e-5);
+  EXPECT_TRUE(
+      AllNear(read_plain(env.rt, logits.grad), naive::cross_entropy_grad(kN, kK, p, labels, 0.0)));
+}
+
+TEST_F(SoftmaxCrossEntropyTest, LabelSmoothingChangesTargetsToOneMinusEpsPlusEpsOverK) {
+  poison(env.rt, logits.grad);
+  const float eps = 0.1f;
+  const StepResult r = head->loss(labels.data(), eps);
+  EXPECT_EQ(r.correct, naive::count_correct(kN, kK, p, labels));
+  EXPECT_NEAR(r.loss, naive::cross_entropy(kN, kK, p, labels, eps), 1e-5);
+  EXPECT_TRUE(
+      AllNear(read_plain(env.rt, logits.grad), naive::cross_entropy_grad(kN, kK, p, labels, eps)));
+}
+
+TEST_F(SoftmaxCrossEntropyTest, AccuracyCountsArgMaxHits) {
+  // Label every image with its own arg-max: all correct; then shift every label: none correct.
+  std::vector<std::int32_t> best(kN), other(kN);
+  for (int i = 0; i < kN; ++i) {
+    best[i] = static_cast<std::int32_t>(std::max_element(&p[i * kK], &p[i * kK] + kK) - &p[i * kK]);
+    other[i] = (best[i] + 1) % kK;
+  }
+  EXPECT_EQ(head->loss(best.data(), 0.0f).correct, kN);
+  EXPECT_EQ(head->loss(other.data(), 0.0f).correct, 0);
+}
+
+TEST_F(SoftmaxCrossEntropyTest, OutOfRangeLabelThrowsNamingIt) {
+  for (std::int32_t bad : {kK, -1, 1000}) {
+    std::vector<std::int32_t> l = labels;
+    l[3] = bad;
+    try {
+      head->loss(l.data(), 0.0f);
+      ADD_FAILURE() << "no exception for label " << bad;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("label " + std::to_string(bad)), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+// =============================================================================================
+// Bottleneck: the input gradient against central finite differences of sum(out * R).
+
+struct BlockCase {
+  const char* name;
+  Shape in;
+  core::BlockOptions o;
+  tag layout = tag::nChw8c;  // the input's
+};
+
+/// A training Bottleneck named "blk" on random input with random BN gammas and betas.
+struct BlockRun {
+  LayerEnv env;
+  BlockCase c;
+  Act in;
+  std::unique_ptr<core::Bottleneck> blk;
+  Vec x, r;
+
+  explicit BlockRun(const BlockCase& bc) : c(bc) {
+    core::Build b = env.build(true, c.in.n);
+    in = make_act(env.rt, c.in, c.layout);
+    blk = std::make_unique<core::Bottleneck>(b, "blk", in, c.o);
+    env.finalize(/*seed=*/3);
+    std::mt19937 rng(71);
+    for (const auto& s : env.params.slots()) {
+      if (s->info.kind == TensorKind::gamma)
+        write_param(env.params, s->info.name, uniform(rng, s->info.size(), 0.5f, 1.5f));
+      if (s->info.kind == TensorKind::beta)
+        write_param(env.params, s->info.name, uniform(rng, s->info.size(), -0.5f, 0.5f));
+    }
+    x = uniform(rng, c.in.size());
+    r = uniform(rng, elements(blk->out().desc()));
+  }
+
+  Vec forward(const Vec& input) {
+    write_plain(env.rt, in.value, input);
+    blk->forward(env.rt.stream());
+    env.wait();
+    return read_plain(env.rt, blk->out().value);
+  }
+
+  double objective(const Vec& input) {
+    const Vec y = forward(input);
+    double sum = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) sum += static_cast<double>(y[i]) * r[i];
+    return sum;
+  }
+
+  /// d objective / d input by backward, with the input gradient poisoned first.
+  Vec analytic() {
+    forward(x);
+    write_plain(env.rt, blk->out().grad, r);
+    poison(env.rt, in.grad);
+    blk->backward(env.rt.stream());
+    env.wait();
+    return read_plain(env.rt, in.grad);
+  }
+
+  double finite_difference(std::size_t i, float eps) {
+    Vec xp = x, xm = x;
+    xp[i] += eps;
+    xm[i] -= eps;
+    return (objective(xp) - objective(xm)) / (2.0 * eps);
+  }
+
+  /// The gradient of the sum (main + shortcut) that both branches receive: relu'(y) * R.
+  Vec sum_grad() { return relu_mask_times(forward(x), r); }
+};
+
+/// The shortcut branch's share of the input gradient, computed apart from the block.
+Vec shortcut_share(BlockRun& run) {
+  const Vec g = run.sum_grad();
+  if (!run.c.o.projection) return g;  // identity: the input is the shortcut
+  LayerEnv env;
+  core::Build b = env.build(true, run.c.in.n);
+  Act in = make_act(env.rt, run.c.in, run.c.layout);
+  core::Conv conv(b, "sc.conv", in, core::ConvOptions{run.c.o.out, 1, run.c.o.stride, 0});
+  core::BatchNorm bn(b, "sc.bn", conv.out(), false, run.c.o.epsilon);
+  env.finalize();
+  for (const char* t : {"conv.weight", "conv.bias", "bn.gamma", "bn.beta"})
+    write_param(env.params, std::string("sc.") + t,
+                read_param(run.env.params, std::string("blk.shortcut.") + t));
+  write_plain(env.rt, in.value, run.x);
+  conv.forward(env.rt.stream());
+  bn.forward(env.rt.stream());
+  write_plain(env.rt, bn.out().grad, g);
+  bn.backward(env.rt.stream());
+  conv.backward(env.rt.stream());
+  env.wait();
+  return read_plain(env.rt, in.grad);
+}
+
+/// Random input positions to check (a handful: each costs two forward passes).
+std::vector<std::size_t> sample_positions(std::size_t n, int count) {
+  std::mt19937 rng(72);
+  std::uniform_int_distribution<std::size_t> d(0, n - 1);
+  std::vector<std::size_t> pos(count);
+  for (auto& p : pos) p = d(rng);
+  return pos;
+}
+
+constexpr double kFdRel = 2e-2, kFdAbs = 2e-3;
+
+bool fd_agrees(double analytic, double fd) {
+  return std::fabs(analytic - fd) <= kFdRel * std::max(std::fabs(analytic), std::fabs(fd)) + kFdAbs;
+}
+
+/// A central-difference estimate at eps 1e-2; where that disagrees with `analytic`, one at 3e-3
+/// (a ReLU kink within 1e-2 of the input bends the wider estimate; seen in projection_s1).
+double fd_estimate(BlockRun& run, std::size_t i, double analytic) {
+  const double wide = run.finite_difference(i, 1e-2f);
+  return fd_agrees(analytic, wide) ? wide : run.finite_difference(i, 3e-3f);
+}
+
+class BottleneckTest : public ::testing::TestWithParam<BlockCase> {};
+
+TEST_P(BottleneckTest, InputGradientMatchesFiniteDifferences) {
+  BlockRun run(GetParam());
+  const Vec g = run.analytic();
+  for (std::size_t i : sample_positions(run.x.size(), 8)) {
+    const double fd = fd_estimate(run, i, g[i]);
+    EXPECT_TRUE(fd_agrees(g[i], fd)) << "input " << i << ": backward " << g[i] << ", fd " << fd;
+  }
+}
+
+TEST_P(BottleneckTest, InputGradientIncludesTheShortcutBranch) {
+  BlockRun run(GetParam());
+  const Vec g = run.analytic();
+  const Vec share = shortcut_share(run);
+  // The main branch alone (backward minus the shortcut's share) must miss the finite differences.
+  int material = 0;
+  for (std::size_t i : sample_positions(run.x.size(), 8)) {
+    const double fd = fd_estimate(run, i, g[i]);
+    EXPECT_TRUE(fd_agrees(g[i], fd)) << "input " << i << ": backward " << g[i] << ", fd " << fd;
+    material += !fd_agrees(g[i] - share[i], fd);
+  }
+  // (A strided 1x1 shortcut reads only some input positions: elsewhere its share is zero.)
+  EXPECT_GE(material, 2) << "the shortcut's share is too small here for this test to see it";
+}
+
+TEST_P(BottleneckTest, BackwardTwiceGivesTheSameInputGradient) {
+  BlockRun run(GetParam());
+  const Vec first = run.analytic();
+  EXPECT_EQ(run.analytic(), first);
+  EXPECT_GE(run.blk->reorders(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Blocks, BottleneckTest,
+    ::testing::Values(
+        BlockCase{"identity_c16", {2, 16, 4, 4}, core::BlockOptions{8, 16, 3, 1, false, 1e-3f}},
+        BlockCase{
+            "projection_s1_c8_to16", {2, 8, 4, 4}, core::BlockOptions{8, 16, 3, 1, true, 1e-3f}},
+        BlockCase{
+            "projection_s2_c8_to16", {2, 8, 5, 5}, core::BlockOptions{8, 16, 3, 2, true, 1e-3f}}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// BUG in lib/core/block.cpp:31-36 (Bottleneck constructor): the in-place gradient sum
+// in.grad += other_grad is built with in.desc() for both operands, but in an identity block
+// other_grad is sum_grad, in the layout conv3 chose for its output. Where that layout differs from
+// the input's (here nChw4c in, nhwc out), the shortcut's gradient is read with the wrong strides.
+// Building the binary with other_grad.get_desc() as src1 fixes it. ResNet-50 on this machine
+// does not hit it (every activation there is nChw8c), but the class accepts any input layout.
+TEST(BottleneckLayoutTest, IdentityBlockInputGradientIsRightWhenInputLayoutDiffersFromOutput) {
+  BlockRun run(BlockCase{"identity_nChw4c_in",
+                         {2, 16, 4, 4},
+                         core::BlockOptions{8, 16, 3, 1, false, 1e-3f},
+                         tag::nChw4c});
+  ASSERT_NE(run.blk->out().desc(), run.in.desc()) << "the layouts coincide: nothing to show";
+  const Vec g = run.analytic();
+  for (std::size_t i : sample_positions(run.x.size(), 8)) {
+    const double fd = fd_estimate(run, i, g[i]);
+    EXPECT_TRUE(fd_agrees(g[i], fd)) << "input " << i << ": backward " << g[i] << ", fd " << fd;
+  }
+}
+
+}  // namespace
+}  // namespace signsnet::test
