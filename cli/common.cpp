@@ -1,0 +1,116 @@
+#include "common.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+#include "errors.hpp"
+#include "signsnet/checkpoint.hpp"
+
+namespace signsnet::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool holds_signs(const fs::path& dir) {
+  std::error_code ec;
+  return fs::is_regular_file(dir / "train_signs.h5", ec) ||
+         fs::is_regular_file(dir / "test_signs.h5", ec);
+}
+
+}  // namespace
+
+std::string find_data_dir(const std::string& given) {
+  if (!given.empty()) {
+    std::error_code ec;
+    if (!fs::is_directory(given, ec))
+      throw DataError("--data: expected a folder holding train_signs.h5, got '" + given + "'");
+    return given;
+  }
+  std::vector<std::string> candidates;
+  if (const char* env = std::getenv("SIGNSNET_DATA"); env && *env) candidates.push_back(env);
+  candidates.push_back("datasets");
+  candidates.push_back("../shared/datasets/signs");
+  for (const std::string& dir : candidates) {
+    if (holds_signs(dir)) return dir;
+  }
+  throw DataError(
+      "--data: expected a folder holding train_signs.h5 (searched $SIGNSNET_DATA, ./datasets, "
+      "../shared/datasets/signs), got none");
+}
+
+std::vector<std::string> model_names() {
+  return {"resnet50", "resnet101", "resnet152", "tiny"};
+}
+
+ModelConfig named_model(const std::string& name, int input_size, int classes) {
+  ModelConfig c;
+  if (name == "resnet50")
+    c = ModelConfig::resnet50();
+  else if (name == "resnet101")
+    c = ModelConfig::resnet101();
+  else if (name == "resnet152")
+    c = ModelConfig::resnet152();
+  else if (name == "tiny")
+    c = ModelConfig::tiny(input_size, classes);
+  else
+    throw UsageError("--config: expected resnet50, resnet101, resnet152 or tiny, got '" + name +
+                     "'");
+  c.input_height = c.input_width = input_size;
+  c.classes = classes;
+  return c;
+}
+
+void require_path(const std::string& path, const std::string& flag) {
+  std::error_code ec;
+  if (!fs::exists(path, ec))
+    throw DataError(flag + ": expected an existing file or folder, got '" + path + "'");
+}
+
+Dataset load_data(const std::string& path, const std::string& flag, const ModelConfig& model,
+                  int classes) {
+  require_path(path, flag);
+  return as_error<DataError>(
+      [&] { return load_any(path, model.input_height, model.input_width, classes); });
+}
+
+std::vector<int> parse_rows(const std::string& text, const std::string& flag) {
+  std::vector<int> rows;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    std::size_t used = 0;
+    int row = -1;
+    try {
+      row = std::stoi(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || row < 0)
+      throw UsageError(flag + ": expected row numbers like 0,1,5, got '" + text + "'");
+    rows.push_back(row);
+  }
+  if (rows.empty()) throw UsageError(flag + ": expected row numbers like 0,1,5, got ''");
+  return rows;
+}
+
+void apply_threads(int threads) {
+  if (threads > 0) Model::set_threads(threads);
+}
+
+Model load_model(const std::string& checkpoint, int batch) {
+  return as_error<CheckpointError>([&] {
+    const CheckpointState state = read_checkpoint_state(checkpoint);
+    Model model(state.model, batch);
+    load_checkpoint(checkpoint, model, LoadParts::weights);
+    return model;
+  });
+}
+
+std::string with_commas(long long value) {
+  std::string s = std::to_string(value);
+  for (int i = static_cast<int>(s.size()) - 3; i > (s[0] == '-' ? 1 : 0); i -= 3) s.insert(i, ",");
+  return s;
+}
+
+}  // namespace signsnet::cli

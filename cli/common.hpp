@@ -1,0 +1,44 @@
+// Helpers shared by the subcommands: data location, model choice, loading, formatting.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "signsnet/config.hpp"
+#include "signsnet/data.hpp"
+#include "signsnet/model.hpp"
+
+namespace signsnet::cli {
+
+/// Where the SIGNS files are: `given` if not empty, else the first folder holding
+/// train_signs.h5 or test_signs.h5 among $SIGNSNET_DATA, ./datasets and
+/// ../shared/datasets/signs. Throws DataError naming --data.
+std::string find_data_dir(const std::string& given);
+
+/// "resnet50", "resnet101", "resnet152" or "tiny" at `input_size` x `input_size`.
+/// Throws UsageError naming --config.
+ModelConfig named_model(const std::string& name, int input_size, int classes);
+std::vector<std::string> model_names();
+
+/// Loads an .h5 file, an image folder or an image file at the model's input size; `flag` names
+/// the source in errors. Throws DataError.
+Dataset load_data(const std::string& path, const std::string& flag, const ModelConfig& model,
+                  int classes = 0);
+
+/// Throws DataError "<flag>: expected an existing file or folder, got '<path>'".
+void require_path(const std::string& path, const std::string& flag);
+
+/// Parses "0,1,5" into row numbers. Throws UsageError naming `flag`.
+std::vector<int> parse_rows(const std::string& text, const std::string& flag);
+
+/// Sets the compute threads when `threads` > 0.
+void apply_threads(int threads);
+
+/// Builds the model a checkpoint describes and loads its weights and statistics (not the
+/// optimizer moments). Throws CheckpointError.
+Model load_model(const std::string& checkpoint, int batch);
+
+/// "1,234,567".
+std::string with_commas(long long value);
+
+}  // namespace signsnet::cli

@@ -1,0 +1,64 @@
+// signsnet-cli: the only place that catches. Each error type maps to one exit code and one line
+// on stderr: "signsnet-cli: error: <message>".
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <string>
+
+#include "commands.hpp"
+#include "errors.hpp"
+#include "signsnet/checkpoint.hpp"
+#include "signsnet/trainer.hpp"
+
+namespace {
+
+using namespace signsnet::cli;
+
+constexpr const char* kExitCodes =
+    "Exit codes: 0 success, 1 other error, 2 bad flags or values, 3 training diverged (NaN/inf "
+    "loss), 4 data error, 5 checkpoint error, 130 interrupted (a checkpoint was saved).";
+
+int fail(int code, std::string message) {
+  for (char& c : message) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  std::cerr << "signsnet-cli: error: " << message << std::endl;
+  return code;
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"signsnet-cli: train and use a ResNet-50 on the SIGNS hand signs", "signsnet-cli"};
+  app.footer(kExitCodes);
+  app.require_subcommand(0, 1);  // checked below, so unknown flags are reported first
+  const std::function<int()> commands[] = {add_train_command(app), add_evaluate_command(app),
+                                           add_predict_command(app), add_summary_command(app)};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help
+  } catch (const CLI::ParseError& e) {
+    return fail(kUsage, std::string(e.what()) + " (see signsnet-cli --help)");
+  }
+  for (const auto& command : commands) {
+    const int code = command();
+    if (code >= 0) return code;
+  }
+  return fail(kUsage, "expected a subcommand: train, evaluate, predict or summary");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const UsageError& e) {
+    return fail(kUsage, e.what());
+  } catch (const signsnet::TrainingDiverged& e) {
+    return fail(kDiverged, e.what());
+  } catch (const DataError& e) {
+    return fail(kData, e.what());
+  } catch (const signsnet::CheckpointError& e) {
+    return fail(kCheckpoint, e.what());
+  } catch (const std::exception& e) {
+    return fail(kOther, e.what());
+  }
+}

@@ -1,0 +1,132 @@
+// The named training recipes. Every number of a recipe lives here, so tuning touches one file.
+#include <cmath>
+#include <stdexcept>
+
+#include "signsnet/trainer.hpp"
+
+namespace signsnet {
+namespace {
+
+// "notebook": the Keras notebook as published: Adam 1e-3, 20 epochs, batch 32, nothing else.
+constexpr float kNotebookLr = 1e-3f;
+constexpr float kNotebookBnMomentum = 0.99f;
+
+// "default": signsnet's recipe (to be tuned by the lead).
+constexpr float kDefaultLr = 1e-3f;
+constexpr float kDefaultWarmupEpochs = 1.0f;
+constexpr float kDefaultFinalFraction = 0.0f;
+constexpr float kDefaultLabelSmoothing = 0.1f;
+constexpr int kDefaultShift = 4;
+constexpr float kDefaultRotation = 10.0f;
+constexpr float kDefaultBrightness = 0.1f;
+constexpr float kDefaultContrast = 0.1f;
+constexpr bool kDefaultHorizontalFlip = false;  // a mirrored hand is still a valid sign: try it
+constexpr float kDefaultBnMomentum = 0.9f;
+constexpr bool kDefaultBnRecalibration = true;
+constexpr double kDefaultValidationFraction = 0.1;
+
+constexpr int kEpochs = 20;
+constexpr int kBatch = 32;
+
+TrainConfig notebook() {
+  TrainConfig c;
+  c.recipe = "notebook";
+  c.epochs = kEpochs;
+  c.batch = kBatch;
+  c.optimizer.kind = OptimizerConfig::Kind::adam;
+  c.optimizer.learning_rate = kNotebookLr;
+  c.schedule.kind = ScheduleConfig::Kind::constant;
+  c.bn_momentum = kNotebookBnMomentum;
+  c.bn_recalibration = false;
+  c.validation_fraction = 0.0;
+  return c;
+}
+
+TrainConfig default_recipe() {
+  TrainConfig c = notebook();
+  c.recipe = "default";
+  c.optimizer.learning_rate = kDefaultLr;
+  c.schedule.kind = ScheduleConfig::Kind::cosine;
+  c.schedule.warmup_epochs = kDefaultWarmupEpochs;
+  c.schedule.final_fraction = kDefaultFinalFraction;
+  c.label_smoothing = kDefaultLabelSmoothing;
+  c.augmentation.shift = kDefaultShift;
+  c.augmentation.rotation_degrees = kDefaultRotation;
+  c.augmentation.brightness = kDefaultBrightness;
+  c.augmentation.contrast = kDefaultContrast;
+  c.augmentation.horizontal_flip = kDefaultHorizontalFlip;
+  c.bn_momentum = kDefaultBnMomentum;
+  c.bn_recalibration = kDefaultBnRecalibration;
+  c.validation_fraction = kDefaultValidationFraction;
+  return c;
+}
+
+[[noreturn]] void bad(const std::string& field, const std::string& expected, double got) {
+  std::string g = std::to_string(got);
+  if (g.find('.') != std::string::npos) g.erase(g.find_last_not_of('0') + 1);
+  if (!g.empty() && g.back() == '.') g.pop_back();
+  throw std::invalid_argument("train config: " + field + ": expected " + expected + ", got " + g);
+}
+
+void check(bool ok, const std::string& field, const std::string& expected, double got) {
+  if (!ok) bad(field, expected, got);
+}
+
+}  // namespace
+
+TrainConfig TrainConfig::preset(const std::string& name) {
+  if (name == "notebook") return notebook();
+  if (name == "default") return default_recipe();
+  throw std::invalid_argument("preset: expected default or notebook, got '" + name + "'");
+}
+
+std::vector<std::string> TrainConfig::preset_names() {
+  return {"default", "notebook"};
+}
+
+void TrainConfig::validate() const {
+  check(epochs >= 1, "epochs", "at least 1", epochs);
+  check(batch >= 1, "batch", "at least 1", batch);
+  check(optimizer.learning_rate > 0 && std::isfinite(optimizer.learning_rate), "lr", "> 0",
+        optimizer.learning_rate);
+  check(optimizer.weight_decay >= 0, "weight_decay", ">= 0", optimizer.weight_decay);
+  check(optimizer.momentum >= 0 && optimizer.momentum < 1, "momentum", "in [0, 1)",
+        optimizer.momentum);
+  check(schedule.warmup_epochs >= 0, "warmup", ">= 0", schedule.warmup_epochs);
+  check(schedule.step_epochs > 0, "step_epochs", "> 0", schedule.step_epochs);
+  check(schedule.gamma > 0 && schedule.gamma <= 1, "gamma", "in (0, 1]", schedule.gamma);
+  check(schedule.final_fraction >= 0 && schedule.final_fraction <= 1, "final_fraction", "in [0, 1]",
+        schedule.final_fraction);
+  check(label_smoothing >= 0 && label_smoothing < 1, "label_smoothing", "in [0, 1)",
+        label_smoothing);
+  check(bn_momentum >= 0 && bn_momentum < 1, "bn_momentum", "in [0, 1)", bn_momentum);
+  check(validation_fraction >= 0 && validation_fraction < 1, "validation_fraction", "in [0, 1)",
+        validation_fraction);
+  check(threads >= 0, "threads", ">= 0", threads);
+  check(loader_threads >= 1, "loader_threads", "at least 1", loader_threads);
+}
+
+const char* to_string(ScheduleConfig::Kind kind) {
+  switch (kind) {
+    case ScheduleConfig::Kind::constant:
+      return "constant";
+    case ScheduleConfig::Kind::step:
+      return "step";
+    case ScheduleConfig::Kind::cosine:
+      return "cosine";
+    case ScheduleConfig::Kind::onecycle:
+      return "onecycle";
+  }
+  return "?";
+}
+
+ScheduleConfig::Kind parse_schedule_kind(const std::string& name) {
+  for (auto k : {ScheduleConfig::Kind::constant, ScheduleConfig::Kind::step,
+                 ScheduleConfig::Kind::cosine, ScheduleConfig::Kind::onecycle}) {
+    if (name == to_string(k)) return k;
+  }
+  throw std::invalid_argument("schedule: expected constant, step, cosine or onecycle, got '" +
+                              name + "'");
+}
+
+}  // namespace signsnet

@@ -1,0 +1,275 @@
+// signsnet-cli as a user runs it: exit codes and one-line errors, a tiny end-to-end train,
+// evaluate, predict and resume, Ctrl-C, and a real JPEG when the data is present.
+#include <hdf5.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "signsnet/checkpoint.hpp"
+#include "train/synthetic.hpp"
+
+namespace signsnet {
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// ctest runs each test case as its own process, several at once: every scratch folder of this
+// file is private to the process.
+std::string scratch(const std::string& name) {
+  return test::scratch(name + "_" + std::to_string(::getpid()));
+}
+
+// Runs the CLI with `args` (shell-quoted by the caller).
+Result cli(const std::string& args) {
+  static const std::string dir = scratch("cli_io");
+  const std::string out = dir + "/stdout.txt", err = dir + "/stderr.txt";
+  const std::string cmd =
+      "cd '" + dir + "' && '" SIGNSNET_CLI "' " + args + " >'" + out + "' 2>'" + err + "'";
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+void expect_one_error_line(const Result& r, int code, const std::string& needle) {
+  EXPECT_EQ(r.code, code) << r.err;
+  EXPECT_EQ(r.err.rfind("signsnet-cli: error: ", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+}
+
+void write_h5(const std::string& path, const Dataset& d, const std::string& prefix) {
+  hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  auto add = [&](const std::string& name, hid_t type, std::vector<hsize_t> dims, const void* v) {
+    hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+    hid_t ds = H5Dcreate2(file, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(ds, type == H5T_STD_U8LE ? H5T_NATIVE_UINT8 : H5T_NATIVE_INT64, H5S_ALL, H5S_ALL,
+             H5P_DEFAULT, v);
+    H5Dclose(ds);
+    H5Sclose(space);
+  };
+  const auto n = static_cast<hsize_t>(d.count), s = static_cast<hsize_t>(d.height);
+  add(prefix + "_x", H5T_STD_U8LE, {n, s, s, 3}, d.pixels.data());
+  std::vector<std::int64_t> labels(d.labels.begin(), d.labels.end()), classes;
+  for (int c = 0; c < d.classes; ++c) classes.push_back(c);
+  add(prefix + "_y", H5T_STD_I64LE, {n}, labels.data());
+  add("list_classes", H5T_STD_I64LE, {classes.size()}, classes.data());
+  H5Fclose(file);
+}
+
+// A folder with train_signs.h5 (48 images) and test_signs.h5 (12) at 16x16, 3 classes.
+std::string synthetic_data_dir() {
+  static const std::string dir = [] {
+    const std::string d = scratch("cli_data");
+    write_h5(d + "/train_signs.h5", test::synthetic_dataset(48, 16, 3, 1), "train_set");
+    write_h5(d + "/test_signs.h5", test::synthetic_dataset(12, 16, 3, 2), "test_set");
+    return d;
+  }();
+  return dir;
+}
+
+const std::string kTinyRun = " --config tiny --input-size 16 --batch 8 --threads 2";
+
+// A trained tiny run (2 epochs), shared by the tests that need a checkpoint.
+std::string trained_run() {
+  static const std::string dir = [] {
+    const std::string d = scratch("cli_run");
+    const Result r =
+        cli("train --data '" + synthetic_data_dir() + "' --epochs 2 --out '" + d + "'" + kTinyRun);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return d;
+  }();
+  return dir;
+}
+
+TEST(Cli, HelpOnEachSubcommand) {
+  for (const char* sub : {"train", "evaluate", "predict", "summary"}) {
+    const Result r = cli(std::string(sub) + " --help");
+    EXPECT_EQ(r.code, 0) << sub;
+    EXPECT_NE(r.out.find("Usage: signsnet-cli " + std::string(sub)), std::string::npos) << r.out;
+  }
+}
+
+TEST(Cli, UnknownFlagIsAUsageError) {
+  expect_one_error_line(cli("train --bogus"), 2, "--bogus");
+  expect_one_error_line(cli(""), 2, "expected a subcommand");
+}
+
+TEST(Cli, BadValuesNameTheFlag) {
+  expect_one_error_line(cli("train --epochs 0"), 2, "--epochs");
+  expect_one_error_line(cli("train --optimizer adagrad"), 2, "--optimizer");
+  expect_one_error_line(cli("predict --checkpoint x.h5 --rows 1"), 2,
+                        "--rows: expected --h5 too, got none");
+}
+
+TEST(Cli, MissingPathsAreDataOrCheckpointErrors) {
+  expect_one_error_line(
+      cli("train --data /nonexistent/signs"), 4,
+      "--data: expected a folder holding train_signs.h5, got '/nonexistent/signs'");
+  expect_one_error_line(cli("train --train /nonexistent/a.h5 --config tiny --input-size 16"), 4,
+                        "--train: expected an existing file or folder, got '/nonexistent/a.h5'");
+  expect_one_error_line(
+      cli("evaluate --checkpoint /nonexistent/last.h5"), 5,
+      "/nonexistent/last.h5: file: expected an HDF5 checkpoint, got no such file");
+}
+
+TEST(Cli, TrainsEvaluatesAndLogs) {
+  const std::string dir = trained_run();
+  EXPECT_TRUE(std::filesystem::exists(dir + "/last.h5"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/best.h5"));
+  const std::string csv = slurp(dir + "/log.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3) << csv;
+  EXPECT_EQ(csv.rfind("epoch,step,loss,accuracy,val_loss,val_accuracy,lr,", 0), 0u) << csv;
+  const std::string jsonl = slurp(dir + "/log.jsonl");
+  EXPECT_EQ(nlohmann::json::parse(jsonl.substr(0, jsonl.find('\n')))["epoch"], 1);
+
+  const Result e =
+      cli("evaluate --checkpoint '" + dir + "/last.h5' --data '" + synthetic_data_dir() + "'");
+  EXPECT_EQ(e.code, 0) << e.err;
+  EXPECT_NE(e.out.find("Confusion matrix"), std::string::npos) << e.out;
+  EXPECT_NE(e.out.find("precision"), std::string::npos) << e.out;
+  const Result j = cli("evaluate --json --checkpoint '" + dir + "/last.h5' --test '" +
+                       synthetic_data_dir() + "/test_signs.h5'");
+  ASSERT_EQ(j.code, 0) << j.err;
+  EXPECT_EQ(nlohmann::json::parse(j.out)["count"], 12);
+}
+
+TEST(Cli, TrainPrintsKerasStyleEpochLines) {
+  const std::string dir = scratch("cli_lines");
+  const Result r = cli("train --data '" + synthetic_data_dir() +
+                       "' --epochs 1 --preset notebook --out '" + dir + "'" + kTinyRun);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Epoch 1/1\n6/6 [==============================] - "), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("/step - loss: "), std::string::npos) << r.out;  // ms or s per step
+  EXPECT_EQ(r.out.find('\r'), std::string::npos);  // not a terminal: no redraws
+  EXPECT_NE(r.out.find("Test loss: "), std::string::npos) << r.out;
+}
+
+TEST(Cli, PredictPrintsTheNotebookSentence) {
+  const std::string dir = trained_run();
+  const Result r = cli("predict --checkpoint '" + dir + "/last.h5' --h5 '" + synthetic_data_dir() +
+                       "/test_signs.h5' --rows 0,4 --top-k 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("test_signs.h5[4]"), std::string::npos) << r.out;
+  const bool sentence = r.out.find("The number of this image is ") != std::string::npos ||
+                        r.out.find("Can not find the correct number") != std::string::npos;
+  EXPECT_TRUE(sentence) << r.out;
+  const Result j = cli("predict --json --checkpoint '" + dir + "/last.h5' --h5 '" +
+                       synthetic_data_dir() + "/test_signs.h5' --rows 1");
+  ASSERT_EQ(j.code, 0) << j.err;
+  EXPECT_EQ(nlohmann::json::parse(j.out)[0]["probabilities"].size(), 3u);
+  expect_one_error_line(cli("predict --checkpoint '" + dir + "/last.h5' --h5 '" +
+                            synthetic_data_dir() + "/test_signs.h5' --rows 99"),
+                        4, "--rows: expected rows in [0, 12)");
+  expect_one_error_line(cli("predict --checkpoint '" + dir + "/last.h5' --h5 '" +
+                            synthetic_data_dir() + "/test_signs.h5' --rows 1,x"),
+                        2, "--rows: expected row numbers like 0,1,5, got '1,x'");
+}
+
+TEST(Cli, PredictsARealJpeg) {
+  const std::string folder = std::string(SIGNSNET_DATA_DIR) + "/images/test_signs";
+  if (!std::filesystem::is_directory(folder)) GTEST_SKIP() << "no SIGNS images at " << folder;
+  std::string jpeg;
+  for (const auto& e : std::filesystem::directory_iterator(folder)) {
+    if (e.path().extension() == ".jpg") jpeg = e.path().string();
+    if (!jpeg.empty()) break;
+  }
+  ASSERT_FALSE(jpeg.empty());
+  const Result r = cli("predict --checkpoint '" + trained_run() + "/last.h5' '" + jpeg + "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const bool sentence = r.out.find("The number of this image is ") != std::string::npos ||
+                        r.out.find("Can not find the correct number") != std::string::npos;
+  EXPECT_TRUE(sentence) << r.out;
+}
+
+TEST(Cli, ResumeContinuesAndRejectsAnotherArchitecture) {
+  const std::string dir = scratch("cli_resume");
+  std::filesystem::copy(trained_run() + "/last.h5", dir + "/last.h5");
+  const Result r = cli("train --data '" + synthetic_data_dir() + "' --resume '" + dir +
+                       "/last.h5' --epochs 3 --threads 2 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(read_checkpoint_state(dir + "/last.h5").epoch, 3);
+  EXPECT_EQ(nlohmann::json::parse(r.out.substr(0, r.out.find('\n')))["epoch"], 3);
+  expect_one_error_line(cli("train --data '" + synthetic_data_dir() + "' --resume '" + dir +
+                            "/last.h5' --epochs 4 --config tiny --input-size 24"),
+                        5, dir + "/last.h5: input_height: expected 24, got 16");
+}
+
+TEST(Cli, OtherFormatVersionIsACheckpointError) {
+  const std::string dir = scratch("cli_version");
+  std::filesystem::copy(trained_run() + "/last.h5", dir + "/last.h5");
+  hid_t file = H5Fopen((dir + "/last.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  hid_t attr = H5Aopen(file, "format_version", H5P_DEFAULT);
+  const std::int64_t two = 2;
+  H5Awrite(attr, H5T_NATIVE_INT64, &two);
+  H5Aclose(attr);
+  H5Fclose(file);
+  expect_one_error_line(
+      cli("evaluate --checkpoint '" + dir + "/last.h5' --data '" + synthetic_data_dir() + "'"), 5,
+      dir + "/last.h5: format_version: expected 1, got 2");
+}
+
+TEST(Cli, DivergenceExitsWithCode3) {
+  const std::string dir = scratch("cli_diverge");
+  expect_one_error_line(cli("train --data '" + synthetic_data_dir() +
+                            "' --epochs 3 --preset notebook --optimizer sgd --lr 1e30 --out '" +
+                            dir + "'" + kTinyRun),
+                        3, "training diverged: loss is NaN at epoch 1");
+  EXPECT_FALSE(std::filesystem::exists(dir + "/last.h5"));
+}
+
+TEST(Cli, CtrlCSavesACheckpointAndExits130) {
+  const std::string dir = scratch("cli_sigint");
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    freopen((dir + "/out.txt").c_str(), "w", stdout);
+    freopen((dir + "/err.txt").c_str(), "w", stderr);
+    const std::string data = synthetic_data_dir() + "/train_signs.h5";
+    execl(SIGNSNET_CLI, SIGNSNET_CLI, "train", "--train", data.c_str(), "--epochs", "100000",
+          "--out", dir.c_str(), "--config", "tiny", "--input-size", "16", "--batch", "8",
+          "--threads", "2", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Wait for the first epoch (up to 3 minutes on a loaded machine or a sanitizer build).
+  for (int i = 0; i < 3600 && slurp(dir + "/out.txt").find("Epoch 2/") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  EXPECT_NE(slurp(dir + "/err.txt").find("interrupted: saved " + dir + "/last.h5"),
+            std::string::npos);
+  const CheckpointState s = read_checkpoint_state(dir + "/last.h5");
+  EXPECT_GE(s.epoch, 1);
+  EXPECT_LT(s.epoch, 100000);
+}
+
+TEST(Cli, SummaryPrintsTheLayerTable) {
+  const Result r = cli("summary --config tiny --input-size 16 --classes 3");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Total params"), std::string::npos) << r.out;
+  const Result c = cli("summary --checkpoint '" + trained_run() + "/last.h5'");
+  EXPECT_EQ(c.code, 0) << c.err;
+  EXPECT_EQ(c.out, r.out);
+}
+
+}  // namespace
+}  // namespace signsnet
