@@ -41,12 +41,12 @@ void declare_recipe(CLI::App& cmd, TrainFlags& f) {
       ->check(CLI::Range(0.0, 0.999));
   cmd.add_flag("--augment,!--no-augment", f.augment,
                "Random shift, rotation, brightness and contrast (default recipe's values)");
-  cmd.add_flag("--flip,!--no-flip", f.flip, "Random horizontal flips (off by default)");
+  cmd.add_flag("--flip,!--no-flip", f.flip, "Random horizontal flips (on in the default recipe)");
   cmd.add_flag("--bn-recalibration,!--no-bn-recalibration", f.recalibrate,
                "Recompute BN statistics before each evaluation");
   cmd.add_option("--val-split", f.val_split,
-                 "Fraction of the training set held out for validation (default: 0.1 for the "
-                 "default preset, 0 for notebook)")
+                 "Fraction of the training set held out for validation, stratified (default 0; "
+                 "0.1 is what the default recipe was chosen with)")
       ->check(CLI::Range(0.0, 0.9));
   cmd.add_option("--seed", f.seed, "Seed of initialization, split, shuffling and augmentation");
 }

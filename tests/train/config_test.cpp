@@ -26,10 +26,10 @@ TEST(TrainConfig, DefaultRecipe) {
   EXPECT_FLOAT_EQ(c.label_smoothing, 0.1f);
   EXPECT_EQ(c.augmentation.shift, 4);
   EXPECT_FLOAT_EQ(c.augmentation.rotation_degrees, 10.0f);
-  EXPECT_FALSE(c.augmentation.horizontal_flip);
+  EXPECT_TRUE(c.augmentation.horizontal_flip);
   EXPECT_FLOAT_EQ(c.bn_momentum, 0.9f);
   EXPECT_TRUE(c.bn_recalibration);
-  EXPECT_DOUBLE_EQ(c.validation_fraction, 0.1);
+  EXPECT_DOUBLE_EQ(c.validation_fraction, 0.0);
 }
 
 TEST(TrainConfig, UnknownPresetIsNamed) {
