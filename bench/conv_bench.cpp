@@ -105,6 +105,7 @@ const bool registered = [] {
       benchmark::RegisterBenchmark(("BM_Conv/" + s.name + "/" + dir).c_str(), conv_benchmark, s,
                                    std::string(dir))
           ->Arg(32)
+          ->MinTime(0.2)
           ->UseManualTime()
           ->Unit(benchmark::kMillisecond);
     }
