@@ -90,7 +90,8 @@ std::string trained_run() {
   static const std::string dir = [] {
     const std::string d = scratch("cli_run");
     const Result r =
-        cli("train --data '" + synthetic_data_dir() + "' --epochs 2 --out '" + d + "'" + kTinyRun);
+        cli("train --data '" + synthetic_data_dir() + "' --epochs 2 --val-split 0.25 --out '" + d +
+            "'" + kTinyRun);
     EXPECT_EQ(r.code, 0) << r.err;
     return d;
   }();
