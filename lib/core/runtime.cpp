@@ -47,7 +47,6 @@ dnnl::primitive_attr Runtime::attr() const {
 void Runtime::note(const dnnl::primitive_desc_base& pd, Op& op) {
   ++primitives_;
   kernels_.push_back(op.name + ": " + pd.impl_info_str());
-  if (is_slow_kernel(pd.impl_info_str())) slow_kernels_.push_back(kernels_.back());
   dnnl::memory::desc smd = pd.scratchpad_desc();
   if (smd.get_size() == 0) return;
   // The handle is set by bind_scratchpad once the network's largest need is known.
@@ -75,12 +74,6 @@ void internal_error(const char* file, int line, const std::string& what) {
 
 bool is_reference_kernel(const std::string& impl) {
   return impl.rfind("ref", 0) == 0 || impl.rfind("simple", 0) == 0;
-}
-
-bool is_slow_kernel(const std::string& impl) {
-  // "brgemm"/"brg" kernels are oneDNN's batch-reduce ones; "gemm:jit" (im2col + sgemm) is not.
-  return is_reference_kernel(impl) || impl.find("gemm:") != std::string::npos ||
-         impl.rfind("gemm", 0) == 0;
 }
 
 }  // namespace signsnet::core

@@ -96,8 +96,6 @@ class Runtime {
   std::int64_t memories() const { return memories_; }
   /// "name: impl" for every primitive created, in order.
   const std::vector<std::string>& kernels() const { return kernels_; }
-  /// The subset of kernels() that are reference or gemm-based implementations.
-  const std::vector<std::string>& slow_kernels() const { return slow_kernels_; }
 
  private:
   void note(const dnnl::primitive_desc_base& pd, Op& op);
@@ -110,7 +108,6 @@ class Runtime {
   std::int64_t primitives_ = 0;
   std::int64_t memories_ = 0;
   std::vector<std::string> kernels_;
-  std::vector<std::string> slow_kernels_;
   Profiler profiler_;
 };
 
@@ -123,7 +120,5 @@ class Runtime {
 
 /// True for oneDNN's reference implementations (ref, simple): correct but many times slower.
 bool is_reference_kernel(const std::string& impl);
-/// True for reference and gemm-based implementations: the ones a performance report flags.
-bool is_slow_kernel(const std::string& impl);
 
 }  // namespace signsnet::core

@@ -6,15 +6,12 @@
 #include <utility>
 #include <vector>
 
+#include "core/rng.hpp"
+
 namespace signsnet::data_detail {
 
-/// The splitmix64 finalizer: a bijective 64-bit mix.
-inline std::uint64_t mix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+/// The splitmix64 finalizer: a bijective 64-bit mix (one implementation, in core).
+inline std::uint64_t mix64(std::uint64_t x) { return core::splitmix64(x); }
 
 /// A key for the stream of draws that belongs to (seed, a, b).
 inline std::uint64_t stream_key(std::uint64_t seed, std::uint64_t a, std::uint64_t b = 0) {
