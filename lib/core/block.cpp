@@ -4,7 +4,15 @@ namespace signsnet::core {
 
 Bottleneck::Bottleneck(Build& b, const std::string& name, const Act& in, const BlockOptions& o) {
   const Init init = o.projection ? Init::glorot_uniform : Init::uniform_005;
-  conv1_ = std::make_unique<Conv>(b, name + ".conv1", in, ConvOptions{o.mid, 1, o.stride, 0, init});
+  // What the (possibly strided) 1x1 convolutions read, and their stride.
+  Act x = in;
+  int stride = o.stride;
+  if (Subsample::wanted(b, in.desc(), o.mid, o.stride)) {
+    subsample_ = std::make_unique<Subsample>(b, name + ".subsample", in, o.mid, o.stride);
+    x = subsample_->out();
+    stride = 1;
+  }
+  conv1_ = std::make_unique<Conv>(b, name + ".conv1", x, ConvOptions{o.mid, 1, stride, 0, init});
   bn1_ = std::make_unique<BatchNorm>(b, name + ".bn1", conv1_->out(), true, o.epsilon);
   conv2_ = std::make_unique<Conv>(b, name + ".conv2", bn1_->out(),
                                   ConvOptions{o.mid, o.kernel, 1, o.kernel / 2, init});
@@ -17,28 +25,29 @@ Bottleneck::Bottleneck(Build& b, const std::string& name, const Act& in, const B
   bn3_ = std::make_unique<BatchNorm>(b, name + ".bn3", conv3_->out(), false, o.epsilon, sum_grad);
   dnnl::memory shortcut = in.value, other_grad = sum_grad;
   if (o.projection) {
-    Act sc_in{in.value, b.training ? b.rt.memory(in.desc()) : dnnl::memory()};
+    Act sc_in{x.value, b.training && x.grad ? b.rt.memory(x.desc()) : dnnl::memory()};
     shortcut_conv_ = std::make_unique<Conv>(b, name + ".shortcut.conv", sc_in,
-                                            ConvOptions{o.out, 1, o.stride, 0, init});
+                                            ConvOptions{o.out, 1, stride, 0, init});
     shortcut_bn_ = std::make_unique<BatchNorm>(b, name + ".shortcut.bn", shortcut_conv_->out(),
                                                false, o.epsilon, sum_grad);
     shortcut = shortcut_bn_->out().value;
     other_grad = sc_in.grad;
   }
   add_ = std::make_unique<AddRelu>(b, name + ".add", bn3_->out().value, shortcut, sum_grad);
-  if (!b.training || !in.grad) return;
+  if (!b.training || !x.grad) return;
   // An in-place binary add: oneDNN's sum primitive has only a reference kernel for blocked
   // layouts on AVX2, the binary one is jitted.
-  const dnnl::memory::desc md = in.desc();
+  const dnnl::memory::desc md = x.desc();
   dnnl::binary::primitive_desc pd(
       dnnl::binary::desc(dnnl::algorithm::binary_add, md, other_grad.get_desc(), md), b.rt.attr(),
       b.rt.engine());
   accumulate_ = b.rt.make<dnnl::binary>(
       pd, name + ".add grad_sum",
-      {{DNNL_ARG_SRC_0, in.grad}, {DNNL_ARG_SRC_1, other_grad}, {DNNL_ARG_DST, in.grad}});
+      {{DNNL_ARG_SRC_0, x.grad}, {DNNL_ARG_SRC_1, other_grad}, {DNNL_ARG_DST, x.grad}});
 }
 
 void Bottleneck::forward(dnnl::stream& s) const {
+  if (subsample_) subsample_->forward(s);
   conv1_->forward(s);
   bn1_->forward(s);
   conv2_->forward(s);
@@ -59,12 +68,13 @@ void Bottleneck::backward(dnnl::stream& s) const {
   bn2_->backward(s);
   conv2_->backward(s);
   bn1_->backward(s);
-  conv1_->backward(s);  // writes in.grad
+  conv1_->backward(s);  // writes x.grad
   if (shortcut_conv_) {
     shortcut_bn_->backward(s);
     shortcut_conv_->backward(s);
   }
   if (accumulate_.valid()) accumulate_.run(s);
+  if (subsample_) subsample_->backward(s);
 }
 
 void Bottleneck::for_each_bn(const std::function<void(const BatchNorm&)>& f) const {

@@ -10,6 +10,7 @@
 #include "core/add_relu.hpp"
 #include "core/batchnorm.hpp"
 #include "core/conv.hpp"
+#include "core/subsample.hpp"
 
 namespace signsnet::core {
 
@@ -34,10 +35,11 @@ class Bottleneck {
   int reorders() const;
 
  private:
+  std::unique_ptr<Subsample> subsample_;  // where the strided 1x1 convolutions need it
   std::unique_ptr<Conv> conv1_, conv2_, conv3_, shortcut_conv_;
   std::unique_ptr<BatchNorm> bn1_, bn2_, bn3_, shortcut_bn_;
   std::unique_ptr<AddRelu> add_;
-  Op accumulate_;  // in.grad += the other branch's gradient
+  Op accumulate_;  // x.grad += the other branch's gradient (x: the input, or its subsample)
 };
 
 }  // namespace signsnet::core

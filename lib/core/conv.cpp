@@ -1,5 +1,7 @@
 #include "core/conv.hpp"
 
+#include <cstring>
+
 namespace signsnet::core {
 namespace {
 
@@ -9,6 +11,10 @@ using conv_bwd_weights = dnnl::convolution_backward_weights;
 
 dnnl::memory::desc any_md(const dnnl::memory::dims& d) {
   return {d, dt::f32, tag::any};
+}
+
+void zero(const dnnl::memory& m) {
+  std::memset(m.get_data_handle(), 0, m.get_desc().get_size());
 }
 
 }  // namespace
@@ -22,7 +28,7 @@ Conv::Conv(Build& b, const std::string& name, const Act& in, const ConvOptions& 
   const long ow = (sd[3] + 2 * o.pad - o.kernel) / o.stride + 1;
   dnnl::memory::dims wd = {o.out, sd[1], o.kernel, o.kernel};
   dnnl::memory::dims dst_dims = {sd[0], o.out, oh, ow};
-  dnnl::memory::dims strides = {o.stride, o.stride}, pad = {o.pad, o.pad};
+  dnnl::memory::dims strides = {o.stride, o.stride}, pad = {o.pad, o.pad}, none = {0, 0};
 
   const Slot* known = b.params.find(name + ".weight");
   dnnl::memory::desc w_md = known ? known->md : any_md(wd);
@@ -31,12 +37,32 @@ Conv::Conv(Build& b, const std::string& name, const Act& in, const ConvOptions& 
   conv_fwd::desc d(prop, dnnl::algorithm::convolution_direct, src_md, w_md, bias_md,
                    any_md(dst_dims), strides, pad, pad);
   conv_fwd::primitive_desc pd(d, b.rt.attr(), b.rt.engine());
+  // The forward pd with oneDNN's own padding: backward-data uses it (and its hint) in any case.
+  implicit_ = pd;
+  explicit_pad_ = in.value && o.pad > 0 && !has_direct_backward_weights(b, pd);
+  if (explicit_pad_) {
+    // Forward and backward-weights read a zero-bordered copy of the input with no padding left
+    // to do: oneDNN's AVX2 kernels take that shape where they refuse the padded one.
+    dnnl::memory::dims padded = {sd[0], sd[1], sd[2] + 2 * o.pad, sd[3] + 2 * o.pad};
+    conv_fwd::desc pdesc(prop, dnnl::algorithm::convolution_direct, any_md(padded), w_md, bias_md,
+                         any_md(dst_dims), strides, none, none);
+    pd = conv_fwd::primitive_desc(pdesc, b.rt.attr(), b.rt.engine());
+  }
 
   const std::int64_t fan_in = sd[1] * o.kernel * o.kernel, fan_out = o.out * o.kernel * o.kernel;
   Slot& w = b.param({name + ".weight", TensorKind::weight, {wd.begin(), wd.end()}, true},
                     pd.weights_desc(), {wd, dt::f32, tag::oihw}, {o.init, fan_in, fan_out});
   Slot& bias = b.param({name + ".bias", TensorKind::bias, {o.out}, true}, bias_md, bias_md, {});
-  src_ = in.value ? in.value : b.rt.memory(pd.src_desc());
+  if (explicit_pad_) {
+    src_ = b.rt.memory(pd.src_desc());
+    zero(src_);  // the border stays zero: the copy writes the interior only
+    const dnnl::memory::desc interior =
+        pd.src_desc().submemory_desc(sd, {0, 0, o.pad, o.pad});
+    pad_copy_ = b.rt.reorder(in.value, b.rt.wrap(interior, src_.get_data_handle()),
+                             name + " pad");
+  } else {
+    src_ = in.value ? in.value : b.rt.memory(pd.src_desc());
+  }
   out_ = b.act(pd.dst_desc());
   if (out_grad) out_.grad = out_grad;
   b.note(name, "Conv2D", out_.desc());
@@ -48,10 +74,20 @@ Conv::Conv(Build& b, const std::string& name, const Act& in, const ConvOptions& 
   if (b.training) build_backward(b, in, pd, w, bias, out_.grad);
 }
 
+bool Conv::has_direct_backward_weights(Build& b, const conv_fwd::primitive_desc& f) const {
+  const dnnl::memory::desc src = f.src_desc(), dst = f.dst_desc();
+  dnnl::memory::dims strides = {opt_.stride, opt_.stride}, pad = {opt_.pad, opt_.pad};
+  conv_bwd_weights::desc d(dnnl::algorithm::convolution_direct, any_md(src.dims()),
+                           any_md(f.weights_desc().dims()), f.bias_desc(), any_md(dst.dims()),
+                           strides, pad, pad);
+  conv_bwd_weights::primitive_desc pd(d, b.rt.attr(), b.rt.engine(), f);
+  return is_direct_kernel(pd.impl_info_str());
+}
+
 void Conv::build_backward(Build& b, const Act& in, const conv_fwd::primitive_desc& f, const Slot& w,
                           const Slot& bias, dnnl::memory out_grad) {
   build_backward_weights(b, f, w, bias, out_grad);
-  if (in.grad) build_backward_data(b, in, f, w, out_grad);
+  if (in.grad) build_backward_data(b, in, implicit_, w, out_grad);
 }
 
 // Weight gradients go straight into the gradient arena, in the forward weights' own layout.
@@ -59,7 +95,8 @@ void Conv::build_backward(Build& b, const Act& in, const conv_fwd::primitive_des
 // it picks the layouts and planned reorders bring the inputs in and the gradient out.
 void Conv::build_backward_weights(Build& b, const conv_fwd::primitive_desc& f, const Slot& w,
                                   const Slot& bias, dnnl::memory out_grad) {
-  dnnl::memory::dims strides = {opt_.stride, opt_.stride}, pad = {opt_.pad, opt_.pad};
+  const dnnl::memory::dim p = explicit_pad_ ? 0 : opt_.pad;
+  dnnl::memory::dims strides = {opt_.stride, opt_.stride}, pad = {p, p};
   auto make_pd = [&](const dnnl::memory::desc& src, const dnnl::memory::desc& wei,
                      const dnnl::memory::desc& dd) {
     conv_bwd_weights::desc d(dnnl::algorithm::convolution_direct, src, wei, bias.md, dd, strides,
@@ -109,6 +146,11 @@ void Conv::build_backward_data(Build& b, const Act& in, const conv_fwd::primitiv
   bwd_data_ = b.rt.make<conv_bwd_data>(
       dpd, name_ + " bwd_d",
       {{DNNL_ARG_DIFF_DST, out_grad}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, in.grad}});
+}
+
+void Conv::forward(dnnl::stream& s) const {
+  if (pad_copy_.valid()) pad_copy_.run(s);
+  fwd_.run(s);
 }
 
 void Conv::backward(dnnl::stream& s) const {

@@ -6,59 +6,79 @@
 
 namespace signsnet::core {
 namespace {
-using ip_fwd = dnnl::inner_product_forward;
-using ip_bwd_data = dnnl::inner_product_backward_data;
-using ip_bwd_weights = dnnl::inner_product_backward_weights;
+using conv_fwd = dnnl::convolution_forward;
+using conv_bwd_data = dnnl::convolution_backward_data;
+using conv_bwd_weights = dnnl::convolution_backward_weights;
+const dnnl::memory::dims kOne = {1, 1}, kZero = {0, 0};
 }  // namespace
 
-Dense::Dense(Build& b, const std::string& name, const Act& in, int out) : name_(name) {
+// A dense layer on N x C x H x W is a convolution whose kernel covers the whole H x W: oneDNN's
+// direct convolution kernels run it, where its AVX2 inner product falls back to a GEMM. The logits
+// come out channels-last, which for a 1 x 1 output is the plain N x classes matrix.
+Dense::Dense(Build& b, const std::string& name, const Act& in_act, int out) : name_(name) {
+  auto d = in_act.desc().dims();
+  // Over a 1 x 1 map, a blocked layout without channel padding holds the same bytes as
+  // channels-last, which oneDNN's kernels take together with the channels-last logits.
+  const dnnl::memory::desc nhwc(d, dt::f32, tag::nhwc);
+  const bool flat = d[2] == 1 && d[3] == 1 && in_act.desc().get_size() == nhwc.get_size();
+  Act in = in_act;
+  if (flat) {
+    in.value = b.rt.wrap(nhwc, in_act.value.get_data_handle());
+    if (in_act.grad) in.grad = b.rt.wrap(nhwc, in_act.grad.get_data_handle());
+  }
   const dnnl::memory::desc src_md = in.desc();
-  auto d = src_md.dims();
   dnnl::memory::dims wd = {out, d[1], d[2], d[3]};
   const std::int64_t features = d[1] * d[2] * d[3];
   const Slot* known = b.params.find(name + ".weight");
   dnnl::memory::desc w_md = known ? known->md : dnnl::memory::desc(wd, dt::f32, tag::any);
   dnnl::memory::desc bias_md({out}, dt::f32, tag::x);
-  dnnl::memory::desc dst_md({d[0], out}, dt::f32, tag::nc);
+  dnnl::memory::desc dst_md({d[0], out, 1, 1}, dt::f32, tag::nhwc);
   auto prop = b.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
-  ip_fwd::primitive_desc pd(ip_fwd::desc(prop, src_md, w_md, bias_md, dst_md), b.rt.attr(),
-                            b.rt.engine());
+  conv_fwd::primitive_desc pd(conv_fwd::desc(prop, dnnl::algorithm::convolution_direct, src_md,
+                                             w_md, bias_md, dst_md, kOne, kZero, kZero),
+                              b.rt.attr(), b.rt.engine());
   Slot& w =
       b.param({name + ".weight", TensorKind::weight, {out, features}, true}, pd.weights_desc(),
               {wd, dt::f32, tag::oihw}, {Init::glorot_uniform, features, out});
   Slot& bias = b.param({name + ".bias", TensorKind::bias, {out}, true}, bias_md, bias_md, {});
-  out_ = b.act(dst_md);
+  out_ = b.act(dnnl::memory::desc({d[0], out}, dt::f32, tag::nc));
   b.note(name, "Dense", out_.desc());
-  fwd_ = b.rt.make<ip_fwd>(pd, name + " fwd",
-                           {{DNNL_ARG_SRC, in.value},
-                            {DNNL_ARG_WEIGHTS, w.value},
-                            {DNNL_ARG_BIAS, bias.value},
-                            {DNNL_ARG_DST, out_.value}});
+  // The same buffers, seen as the convolution's N x classes x 1 x 1 output.
+  const dnnl::memory logits = b.rt.wrap(dst_md, out_.value.get_data_handle());
+  fwd_ = b.rt.make<conv_fwd>(pd, name + " fwd",
+                             {{DNNL_ARG_SRC, in.value},
+                              {DNNL_ARG_WEIGHTS, w.value},
+                              {DNNL_ARG_BIAS, bias.value},
+                              {DNNL_ARG_DST, logits}});
   if (b.training) build_backward(b, in, pd, w, bias);
 }
 
-void Dense::build_backward(Build& b, const Act& in, const ip_fwd::primitive_desc& f, const Slot& w,
-                           const Slot& bias) {
-  ip_bwd_weights::desc wd(f.src_desc(), w.md, bias.md, out_.grad.get_desc());
-  ip_bwd_weights::primitive_desc wpd(wd, b.rt.attr(), b.rt.engine(), f);
-  bwd_weights_ = b.rt.make<ip_bwd_weights>(wpd, name_ + " bwd_w",
-                                           {{DNNL_ARG_SRC, in.value},
-                                            {DNNL_ARG_DIFF_DST, out_.grad},
-                                            {DNNL_ARG_DIFF_WEIGHTS, w.grad},
-                                            {DNNL_ARG_DIFF_BIAS, bias.grad}});
+void Dense::build_backward(Build& b, const Act& in, const conv_fwd::primitive_desc& f,
+                           const Slot& w, const Slot& bias) {
+  const dnnl::memory::desc dd_md = f.dst_desc();
+  const dnnl::memory diff_dst = b.rt.wrap(dd_md, out_.grad.get_data_handle());
+  conv_bwd_weights::desc wd(dnnl::algorithm::convolution_direct, f.src_desc(), w.md, bias.md,
+                            dd_md, kOne, kZero, kZero);
+  conv_bwd_weights::primitive_desc wpd(wd, b.rt.attr(), b.rt.engine(), f);
+  bwd_weights_ = b.rt.make<conv_bwd_weights>(wpd, name_ + " bwd_w",
+                                             {{DNNL_ARG_SRC, in.value},
+                                              {DNNL_ARG_DIFF_DST, diff_dst},
+                                              {DNNL_ARG_DIFF_WEIGHTS, w.grad},
+                                              {DNNL_ARG_DIFF_BIAS, bias.grad}});
   if (!in.grad) return;
   dnnl::memory::desc w_any(w.md.dims(), dt::f32, tag::any);
-  ip_bwd_data::primitive_desc dpd(
-      ip_bwd_data::desc(in.grad.get_desc(), w_any, out_.grad.get_desc()), b.rt.attr(),
-      b.rt.engine(), f);
+  conv_bwd_data::primitive_desc dpd(
+      conv_bwd_data::desc(dnnl::algorithm::convolution_direct, in.grad.get_desc(), w_any, dd_md,
+                          kOne, kZero, kZero),
+      b.rt.attr(), b.rt.engine(), f);
   dnnl::memory weights = w.value;
   if (dpd.weights_desc() != w.md) {
     weights = b.rt.memory(dpd.weights_desc());
     weights_to_bwd_ = b.rt.reorder(w.value, weights, name_ + " weights->bwd_d");
   }
-  bwd_data_ = b.rt.make<ip_bwd_data>(
+  bwd_data_ = b.rt.make<conv_bwd_data>(
       dpd, name_ + " bwd_d",
-      {{DNNL_ARG_DIFF_DST, out_.grad}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, in.grad}});
+      {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, in.grad}});
 }
 
 void Dense::backward(dnnl::stream& s) const {

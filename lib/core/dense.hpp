@@ -1,4 +1,4 @@
-// The classifier: a dense layer (inner product) on the pooled features, then softmax and
+// The classifier: a dense layer on the pooled features, then softmax and
 // cross-entropy. With softmax and cross-entropy together, d loss / d logits = (p - y) / N.
 #pragma once
 
@@ -12,7 +12,7 @@ namespace signsnet::core {
 
 class Dense {
  public:
-  /// `in` is N x C x H x W: the inner product flattens it without a copy.
+  /// `in` is N x C x H x W, flattened without a copy.
   Dense(Build& b, const std::string& name, const Act& in, int out);
 
   const Act& out() const { return out_; }
@@ -21,7 +21,7 @@ class Dense {
   int reorders() const { return weights_to_bwd_.valid() ? 1 : 0; }
 
  private:
-  void build_backward(Build& b, const Act& in, const dnnl::inner_product_forward::primitive_desc& f,
+  void build_backward(Build& b, const Act& in, const dnnl::convolution_forward::primitive_desc& f,
                       const Slot& w, const Slot& bias);
   std::string name_;
   Act out_;

@@ -76,4 +76,8 @@ bool is_reference_kernel(const std::string& impl) {
   return impl.rfind("ref", 0) == 0 || impl.rfind("simple", 0) == 0;
 }
 
+bool is_direct_kernel(const std::string& impl) {
+  return !is_reference_kernel(impl) && impl.find("gemm") == std::string::npos;
+}
+
 }  // namespace signsnet::core

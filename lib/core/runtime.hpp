@@ -120,5 +120,9 @@ class Runtime {
 
 /// True for oneDNN's reference implementations (ref, simple): correct but many times slower.
 bool is_reference_kernel(const std::string& impl);
+/// True for a kernel written for the operation itself: neither a reference one nor a GEMM
+/// lowering (im2col + matrix multiply), which oneDNN falls back to where its direct kernels refuse a
+/// shape.
+bool is_direct_kernel(const std::string& impl);
 
 }  // namespace signsnet::core
