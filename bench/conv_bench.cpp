@@ -5,6 +5,7 @@
 
 #include "bench_common.hpp"
 #include "core/conv.hpp"
+#include "core/subsample.hpp"
 
 namespace signsnet::bench {
 namespace {
@@ -39,6 +40,7 @@ std::vector<ConvShape> distinct_convs(const ModelConfig& c) {
 struct StandaloneConv {
   core::Runtime rt;
   core::ParamStore params{rt};
+  std::unique_ptr<core::Subsample> sub;  // as the network runs a strided 1x1 oneDNN has no 1x1 kernel for
   std::unique_ptr<core::Conv> conv;
 
   StandaloneConv(const ConvShape& s, int batch) {
@@ -52,6 +54,11 @@ struct StandaloneConv {
     core::Build b{rt, params, true, batch, nullptr};
     // conv1's input gradient is never needed: time it as the network runs it.
     core::Act in{rt.memory(md), s.name == "conv1" ? dnnl::memory() : rt.memory(md)};
+    if (s.kernel == 1 && core::Subsample::wanted(b, md, s.out, s.stride)) {
+      sub = std::make_unique<core::Subsample>(b, s.name + ".subsample", in, s.out, s.stride);
+      in = sub->out();
+      o.stride = 1;
+    }
     conv = std::make_unique<core::Conv>(b, s.name, in, o);
     params.finalize(0);
     rt.bind_scratchpad();
@@ -61,8 +68,13 @@ struct StandaloneConv {
     core::Profiler& p = rt.profiler();
     p.records.clear();
     p.enabled = true;
-    if (direction == "forward") conv->forward(rt.stream());
-    if (direction != "forward") conv->backward(rt.stream());
+    if (direction == "forward") {
+      if (sub) sub->forward(rt.stream());
+      conv->forward(rt.stream());
+    } else {
+      conv->backward(rt.stream());
+      if (sub) sub->backward(rt.stream());
+    }
     p.enabled = false;
     double ms = 0;
     for (const auto& [name, t] : p.records) {

@@ -26,7 +26,7 @@ class Conv {
 
   const Act& out() const { return out_; }
   const dnnl::memory& src() const { return src_; }
-  void forward(dnnl::stream& s) const;
+  void forward(dnnl::stream& s) const { fwd_.run(s); }
   /// Weight gradients, then the input gradient (if wanted).
   void backward(dnnl::stream& s) const;
   /// Planned weight reorders one backward pass runs.
@@ -50,9 +50,7 @@ class Conv {
   ConvOptions opt_;
   dnnl::memory src_;
   Act out_;
-  fwd_pd implicit_;          // oneDNN pads: backward-data's shape
-  bool explicit_pad_ = false;  // forward and backward-weights read a zero-bordered copy
-  Op pad_copy_;
+  bool explicit_pad_ = false;  // backward-weights reads a zero-bordered copy of the input
   Op fwd_, bwd_weights_, bwd_data_, weights_to_bwd_, grad_to_arena_;
   std::vector<Op> to_bwd_weights_;
 };
