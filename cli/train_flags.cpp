@@ -42,6 +42,15 @@ void declare_recipe(CLI::App& cmd, TrainFlags& f) {
   cmd.add_flag("--augment,!--no-augment", f.augment,
                "Random shift, rotation, brightness and contrast (default recipe's values)");
   cmd.add_flag("--flip,!--no-flip", f.flip, "Random horizontal flips (on in the default recipe)");
+  cmd.add_option("--shift", f.shift, "Augmentation: random shift up to this many pixels")
+      ->check(CLI::Range(0, 64));
+  cmd.add_option("--rotation", f.rotation, "Augmentation: random rotation up to this many degrees")
+      ->check(CLI::Range(0.0, 180.0));
+  cmd.add_option("--brightness", f.brightness,
+                 "Augmentation: add up to this much brightness (pixel range 0..1)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd.add_option("--contrast", f.contrast, "Augmentation: scale contrast by up to 1 +- this")
+      ->check(CLI::Range(0.0, 1.0));
   cmd.add_flag("--bn-recalibration,!--no-bn-recalibration", f.recalibrate,
                "Recompute BN statistics before each evaluation");
   cmd.add_option("--val-split", f.val_split,
@@ -84,6 +93,10 @@ void apply_regularization(const TrainFlags& f, TrainConfig& c) {
     c.augmentation.horizontal_flip = flip && f.augment;
   }
   if (f.given("--flip") || f.given("--no-flip")) c.augmentation.horizontal_flip = f.flip;
+  if (f.given("--shift")) c.augmentation.shift = f.shift;
+  if (f.given("--rotation")) c.augmentation.rotation_degrees = f.rotation;
+  if (f.given("--brightness")) c.augmentation.brightness = f.brightness;
+  if (f.given("--contrast")) c.augmentation.contrast = f.contrast;
   if (f.given("--bn-recalibration") || f.given("--no-bn-recalibration"))
     c.bn_recalibration = f.recalibrate;
   if (f.given("--val-split")) c.validation_fraction = f.val_split;

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "signsnet/checkpoint.hpp"
+#include "signsnet/trainer.hpp"
 #include "train/synthetic.hpp"
 
 namespace signsnet {
@@ -116,6 +117,23 @@ TEST(Cli, BadValuesNameTheFlag) {
   expect_one_error_line(cli("train --optimizer adagrad"), 2, "--optimizer");
   expect_one_error_line(cli("predict --checkpoint x.h5 --rows 1"), 2,
                         "--rows: expected --h5 too, got none");
+}
+
+TEST(Cli, AugmentationAmountsReachTheRunsConfig) {
+  expect_one_error_line(cli("train --rotation 200"), 2, "--rotation");
+  expect_one_error_line(cli("train --shift -1"), 2, "--shift");
+  const std::string dir = scratch("cli_aug");
+  const Result r = cli("train --data '" + synthetic_data_dir() +
+                       "' --epochs 1 --shift 3 --rotation 7.5 --brightness 0 --contrast 0.2 "
+                       "--no-flip --out '" + dir + "'" + kTinyRun);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const TrainConfig c = TrainConfig::from_json(
+      read_checkpoint_state(dir + "/last.h5").train_config_json, "last.h5");
+  EXPECT_EQ(c.augmentation.shift, 3);
+  EXPECT_FLOAT_EQ(c.augmentation.rotation_degrees, 7.5f);
+  EXPECT_FLOAT_EQ(c.augmentation.brightness, 0.0f);
+  EXPECT_FLOAT_EQ(c.augmentation.contrast, 0.2f);
+  EXPECT_FALSE(c.augmentation.horizontal_flip);
 }
 
 TEST(Cli, MissingPathsAreDataOrCheckpointErrors) {
