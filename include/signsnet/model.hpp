@@ -51,7 +51,7 @@ struct ParameterCounts {
 struct ResourceCounts {
   std::int64_t primitives = 0;
   std::int64_t memories = 0;
-  std::int64_t reorders_per_step = 0;  ///< planned weight reorders executed by one training step
+  std::int64_t reorders_per_step = 0;  ///< planned reorders and copies one training step runs
 };
 
 /// Selects how train_step treats a tensor that moves between the optimizer and the network.

@@ -29,7 +29,7 @@ class Conv {
   void forward(dnnl::stream& s) const { fwd_.run(s); }
   /// Weight gradients, then the input gradient (if wanted).
   void backward(dnnl::stream& s) const;
-  /// Planned weight reorders one backward pass runs.
+  /// Planned reorders and copies one backward pass runs.
   int reorders() const {
     return weights_to_bwd_.valid() + grad_to_arena_.valid() +
            static_cast<int>(to_bwd_weights_.size());

@@ -168,7 +168,8 @@ TEST(ConvStemTest, OwnsItsInputAndMatchesNaiveForwardAndWeightGradients) {
                       naive::conv_backward_weights(r.g, r.x, dy)));
   EXPECT_TRUE(AllNear(read_param(r.env.params, "t.conv.bias", TensorRole::gradient),
                       naive::channel_sums(r.g.out_shape(), dy)));
-  EXPECT_GE(r.conv->reorders(), 0);
+  // No backward-data, and backward-weights writes the arena's layout directly.
+  EXPECT_EQ(r.conv->reorders(), 0);
 }
 
 // A second network (other batch size, inference) finds the weights registered and binds its
@@ -475,7 +476,7 @@ TEST_P(DenseTest, BackwardMatchesNaive) {
                       naive::dense_backward_weights(n, f, o, x, dy)));
   EXPECT_TRUE(AllNear(read_param(env.params, "t.dense.bias", TensorRole::gradient),
                       naive::dense_backward_bias(n, o, dy)));
-  EXPECT_GE(dense->reorders(), 0);
+  EXPECT_LE(dense->reorders(), 1);  // at most the weights into backward-data's layout
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -709,7 +710,6 @@ TEST_P(BottleneckTest, BackwardTwiceGivesTheSameInputGradient) {
   BlockRun run(GetParam());
   const Vec first = run.analytic();
   EXPECT_EQ(run.analytic(), first);
-  EXPECT_GE(run.blk->reorders(), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(
