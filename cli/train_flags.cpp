@@ -53,6 +53,8 @@ void declare_recipe(CLI::App& cmd, TrainFlags& f) {
       ->check(CLI::Range(0.0, 1.0));
   cmd.add_flag("--bn-recalibration,!--no-bn-recalibration", f.recalibrate,
                "Recompute BN statistics before each evaluation");
+  cmd.add_flag("--zero-init-residual,!--no-zero-init-residual", f.zero_init_residual,
+               "Start each block's last BN scale at 0 (each block starts as its shortcut)");
   cmd.add_option("--val-split", f.val_split,
                  "Fraction of the training set held out for validation, stratified (default 0; "
                  "0.1 is what the default recipe was chosen with)")
@@ -100,6 +102,8 @@ void apply_regularization(const TrainFlags& f, TrainConfig& c) {
   if (f.given("--bn-recalibration") || f.given("--no-bn-recalibration"))
     c.bn_recalibration = f.recalibrate;
   if (f.given("--val-split")) c.validation_fraction = f.val_split;
+  if (f.given("--zero-init-residual") || f.given("--no-zero-init-residual"))
+    c.zero_init_residual = f.zero_init_residual;
 }
 
 }  // namespace

@@ -18,6 +18,7 @@ struct TrainFlags {
   float lr = 1e-3f, weight_decay = 0, momentum = 0.9f, warmup = 0, label_smoothing = 0;
   float final_fraction = 0, step_epochs = 10, gamma = 0.1f;
   bool augment = false, flip = false, recalibrate = false;
+  bool zero_init_residual = false;
   int shift = 0;
   float rotation = 0, brightness = 0, contrast = 0;
   double val_split = 0;

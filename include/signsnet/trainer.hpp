@@ -47,6 +47,9 @@ struct TrainConfig {
   Augmentation augmentation;
   float bn_momentum = 0.99f;      ///< overrides ModelConfig::bn_momentum
   bool bn_recalibration = false;  ///< recompute BN statistics before each evaluation and at the end
+  /// Start each block's last BN scale (`.bn3.gamma`) at 0, so every residual branch starts silent
+  /// and each block as the identity of its shortcut (Goyal et al. 2017). Not in the notebook.
+  bool zero_init_residual = false;
   double validation_fraction = 0.0;  ///< stratified, seeded split of the training set
   std::uint64_t seed = 0;            ///< weight init, split, shuffling, augmentation
   int threads = 0;                   ///< compute threads (0: leave as is)

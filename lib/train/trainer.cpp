@@ -66,6 +66,16 @@ Trainer::Impl::Impl(const ModelConfig& m, const TrainConfig& c, Split split)
       validation(std::move(split.validation)),
       model(with_run_settings(m, c), c.batch, c.optimizer) {
   model.set_label_smoothing(c.label_smoothing);
+  if (c.zero_init_residual) {
+    for (const TensorInfo& t : model.tensors()) {
+      const std::string suffix = ".bn3.gamma";
+      if (t.name.size() < suffix.size() ||
+          t.name.compare(t.name.size() - suffix.size(), suffix.size(), suffix) != 0)
+        continue;
+      const std::vector<float> zeros(static_cast<std::size_t>(t.size()), 0.0f);
+      model.write(t.name, zeros.data());
+    }
+  }
   LoaderConfig lc;
   lc.batch_size = c.batch;
   lc.seed = c.seed;

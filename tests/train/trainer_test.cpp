@@ -145,6 +145,24 @@ TEST(Trainer, NotebookRecipeLearnsTheSyntheticBands) {
   EXPECT_GT(t.evaluate(data()).accuracy, 0.5f);
 }
 
+TEST(Trainer, ZeroInitResidualSilencesEachBlocksLastBnOnly) {
+  TrainConfig c = TrainConfig::preset("notebook");
+  c.batch = 8;
+  c.zero_init_residual = true;
+  Trainer t(kTiny, c, data());
+  int zeroed = 0;
+  for (const TensorInfo& info : t.model().tensors()) {
+    if (info.kind != TensorKind::gamma) continue;
+    std::vector<float> v(static_cast<std::size_t>(info.size()));
+    t.model().read(info.name, v.data());
+    const bool last_bn = info.name.find(".bn3.") != std::string::npos;
+    zeroed += last_bn;
+    for (float x : v) ASSERT_EQ(x, last_bn ? 0.0f : 1.0f) << info.name;
+  }
+  EXPECT_EQ(zeroed, 4);  // the tiny model's blocks
+  EXPECT_NE(TrainConfig::from_json(c.to_json(), "t").zero_init_residual, false);
+}
+
 TEST(Trainer, DataOfAnotherSizeIsNamed) {
   const Dataset big = test::synthetic_dataset(6, 32, 3);
   EXPECT_EQ(test::message_of<std::invalid_argument>([&] { Trainer(kTiny, tiny_config(""), big); }),
