@@ -40,7 +40,7 @@ void declare_recipe(CLI::App& cmd, TrainFlags& f) {
   cmd.add_option("--label-smoothing", f.label_smoothing, "Label smoothing in [0, 1)")
       ->check(CLI::Range(0.0, 0.999));
   cmd.add_flag("--augment,!--no-augment", f.augment,
-               "Random shift, rotation, brightness and contrast (default recipe's values)");
+               "Random shift, rotation, brightness and contrast (the default recipe's amounts)");
   cmd.add_flag("--flip,!--no-flip", f.flip, "Random horizontal flips (on in the default recipe)");
   cmd.add_option("--shift", f.shift, "Augmentation: random shift up to this many pixels")
       ->check(CLI::Range(0, 64));

@@ -11,21 +11,25 @@ namespace {
 constexpr float kNotebookLr = 1e-3f;
 constexpr float kNotebookBnMomentum = 0.99f;
 
-// "default": signsnet's recipe (to be tuned by the lead).
-constexpr float kDefaultLr = 1e-3f;
+// "default": signsnet's recipe, chosen on a stratified 10% validation split (--val-split 0.1,
+// seed 0, 20 epochs; README.md lists the runs). Against the first version (lr 1e-3, shifts up to
+// 4 px, rotations up to 10 degrees, brightness and contrast 0.1: validation 95.4%, training
+// accuracy 96.4% on augmented batches), lighter augmentation let the network fit the training
+// images (99.4%) and a 2e-3 peak reached 97.2% on validation; 3e-3 (95.4%) and zero-initialized
+// residual branches (96.3%) did not help.
+constexpr float kDefaultLr = 2e-3f;
 constexpr float kDefaultWarmupEpochs = 1.0f;
 constexpr float kDefaultFinalFraction = 0.0f;
 constexpr float kDefaultLabelSmoothing = 0.1f;
-constexpr int kDefaultShift = 4;
-constexpr float kDefaultRotation = 10.0f;
-constexpr float kDefaultBrightness = 0.1f;
-constexpr float kDefaultContrast = 0.1f;
+constexpr int kDefaultShift = 2;
+constexpr float kDefaultRotation = 5.0f;
+constexpr float kDefaultBrightness = 0.0f;
+constexpr float kDefaultContrast = 0.0f;
 // A mirrored hand shows the same number of fingers: flips double the poses the model sees.
 constexpr bool kDefaultHorizontalFlip = true;
 constexpr float kDefaultBnMomentum = 0.9f;
 constexpr bool kDefaultBnRecalibration = true;
-// The recipe was chosen on a 10% validation split (--val-split 0.1); the default then trains on
-// all 1080 images, as the notebook does.
+// The default then trains on all 1080 images, as the notebook does.
 constexpr double kDefaultValidationFraction = 0.0;
 
 constexpr int kEpochs = 20;

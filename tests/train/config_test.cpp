@@ -24,8 +24,11 @@ TEST(TrainConfig, DefaultRecipe) {
   EXPECT_EQ(c.schedule.kind, ScheduleConfig::Kind::cosine);
   EXPECT_EQ(c.schedule.warmup_epochs, 1.0f);
   EXPECT_FLOAT_EQ(c.label_smoothing, 0.1f);
-  EXPECT_EQ(c.augmentation.shift, 4);
-  EXPECT_FLOAT_EQ(c.augmentation.rotation_degrees, 10.0f);
+  EXPECT_FLOAT_EQ(c.optimizer.learning_rate, 2e-3f);
+  EXPECT_EQ(c.augmentation.shift, 2);
+  EXPECT_FLOAT_EQ(c.augmentation.rotation_degrees, 5.0f);
+  EXPECT_EQ(c.augmentation.brightness, 0.0f);
+  EXPECT_EQ(c.augmentation.contrast, 0.0f);
   EXPECT_TRUE(c.augmentation.horizontal_flip);
   EXPECT_FLOAT_EQ(c.bn_momentum, 0.9f);
   EXPECT_TRUE(c.bn_recalibration);
