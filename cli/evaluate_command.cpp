@@ -16,7 +16,7 @@ namespace {
 struct EvaluateFlags {
   std::string checkpoint, data, test;
   int batch = 32, threads = 0;
-  bool json = false;
+  bool json = false, flip_tta = false;
 };
 
 std::string test_source(const EvaluateFlags& f) {
@@ -30,7 +30,7 @@ int run_evaluate(const EvaluateFlags& f) {
   const std::string source = test_source(f);
   const Dataset test = load_data(source, f.test.empty() ? "--data" : "--test", model.config(),
                                  model.config().classes);
-  const Evaluation e = evaluate_dataset(model, test, f.batch);
+  const Evaluation e = evaluate_dataset(model, test, f.batch, 1, f.flip_tta);
   const Metrics m = as_error<DataError>(
       [&] { return compute_metrics(test.labels, e.predictions, model.config().classes); });
   if (f.json) {
@@ -38,12 +38,13 @@ int run_evaluate(const EvaluateFlags& f) {
     j["loss"] = e.loss;
     j["checkpoint"] = f.checkpoint;
     j["data"] = source;
+    j["flip_tta"] = f.flip_tta;
     std::cout << j.dump() << std::endl;
     return kOk;
   }
-  std::printf("%s on %s: loss: %.4f - accuracy: %.4f (%lld/%lld)\n\n", f.checkpoint.c_str(),
-              source.c_str(), e.loss, m.accuracy(), static_cast<long long>(m.correct),
-              static_cast<long long>(m.count));
+  std::printf("%s on %s%s: loss: %.4f - accuracy: %.4f (%lld/%lld)\n\n", f.checkpoint.c_str(),
+              source.c_str(), f.flip_tta ? " (flip TTA)" : "", e.loss, m.accuracy(),
+              static_cast<long long>(m.correct), static_cast<long long>(m.count));
   std::cout << m.to_text(test.class_names);
   return kOk;
 }
@@ -76,6 +77,8 @@ std::function<int()> add_evaluate_command(CLI::App& app) {
   cmd->add_option("--batch", f->batch, "Images per forward pass")->check(CLI::Range(1, 4096));
   cmd->add_option("--threads", f->threads, "Compute threads")->check(CLI::Range(1, 1024));
   cmd->add_flag("--json", f->json, "Print one JSON object");
+  cmd->add_flag("--flip-tta", f->flip_tta,
+                "Average each image's probabilities with its mirror's (twice the work)");
   return [cmd, f] { return cmd->parsed() ? run_evaluate(*f) : -1; };
 }
 

@@ -111,9 +111,11 @@ struct Evaluation {
   std::vector<float> probabilities;       ///< count x classes, row-major
 };
 
-/// Runs `model` over `data` in order, `batch` images at a time; no BN recalibration.
+/// Runs `model` over `data` in order, `batch` images at a time; no BN recalibration. With
+/// `flip_tta`, each image's probabilities are the mean of those of the image and its mirror
+/// (test-time augmentation: twice the inference work).
 Evaluation evaluate_dataset(Model& model, const Dataset& data, int batch = 32,
-                            int loader_threads = 1);
+                            int loader_threads = 1, bool flip_tta = false);
 
 /// Thrown when a step's loss is NaN or infinite. Checkpoints written before stay untouched.
 class TrainingDiverged : public std::runtime_error {

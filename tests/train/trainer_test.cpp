@@ -2,6 +2,7 @@
 // divergence, checkpoints and reports.
 #include "signsnet/trainer.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <filesystem>
@@ -161,6 +162,27 @@ TEST(Trainer, ZeroInitResidualSilencesEachBlocksLastBnOnly) {
   }
   EXPECT_EQ(zeroed, 4);  // the tiny model's blocks
   EXPECT_NE(TrainConfig::from_json(c.to_json(), "t").zero_init_residual, false);
+}
+
+TEST(Evaluate, FlipTtaAveragesEachImageWithItsMirror) {
+  Model model(kTiny, 8);
+  Dataset mirrored = data();
+  const int w = mirrored.width, c = mirrored.channels;
+  for (int r = 0; r < mirrored.count * mirrored.height; ++r) {
+    std::uint8_t* row = mirrored.pixels.data() + static_cast<std::size_t>(r) * w * c;
+    for (int i = 0, j = w - 1; i < j; ++i, --j) std::swap_ranges(row + i * c, row + (i + 1) * c, row + j * c);
+  }
+  const Evaluation plain = evaluate_dataset(model, data(), 8);
+  const Evaluation flipped = evaluate_dataset(model, mirrored, 8);
+  const Evaluation tta = evaluate_dataset(model, data(), 8, 1, /*flip_tta=*/true);
+  ASSERT_EQ(tta.probabilities.size(), plain.probabilities.size());
+  bool differs = false;
+  for (std::size_t k = 0; k < tta.probabilities.size(); ++k) {
+    EXPECT_NEAR(tta.probabilities[k], 0.5f * (plain.probabilities[k] + flipped.probabilities[k]),
+                1e-6f);
+    differs |= std::fabs(plain.probabilities[k] - flipped.probabilities[k]) > 1e-4f;
+  }
+  EXPECT_TRUE(differs) << "the mirror changed nothing: the test shows nothing";
 }
 
 TEST(Trainer, DataOfAnotherSizeIsNamed) {
