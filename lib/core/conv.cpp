@@ -132,19 +132,26 @@ void Conv::build_backward_weights(Build& b, const conv_fwd::primitive_desc& f, c
 
 void Conv::build_backward_data(Build& b, const Act& in, const conv_fwd::primitive_desc& f,
                                const Slot& w, dnnl::memory out_grad) {
-  dnnl::memory::dims strides = {opt_.stride, opt_.stride}, pad = {opt_.pad, opt_.pad};
-  conv_bwd_data::desc dd(dnnl::algorithm::convolution_direct, in.grad.get_desc(),
-                         any_md(w.md.dims()), out_grad.get_desc(), strides, pad, pad);
-  conv_bwd_data::primitive_desc dpd(dd, b.rt.attr(), b.rt.engine(), f);
+  const dnnl::memory::dims strides = {opt_.stride, opt_.stride}, pad = {opt_.pad, opt_.pad};
+  bwd_data_ = conv_backward_data(b, name_, in.grad, w, out_grad, strides, pad, f, weights_to_bwd_);
+}
+
+Op conv_backward_data(Build& b, const std::string& name, const dnnl::memory& diff_src,
+                      const Slot& w, const dnnl::memory& diff_dst, const dnnl::memory::dims& strides,
+                      const dnnl::memory::dims& pad, const conv_fwd::primitive_desc& hint,
+                      Op& weights_reorder) {
+  conv_bwd_data::desc dd(dnnl::algorithm::convolution_direct, diff_src.get_desc(),
+                         any_md(w.md.dims()), diff_dst.get_desc(), strides, pad, pad);
+  conv_bwd_data::primitive_desc dpd(dd, b.rt.attr(), b.rt.engine(), hint);
   dnnl::memory weights = w.value;
   // Backward-data prefers a transposed blocking: one planned reorder of the weights per step.
   if (dpd.weights_desc() != w.md) {
     weights = b.rt.memory(dpd.weights_desc());
-    weights_to_bwd_ = b.rt.reorder(w.value, weights, name_ + " weights->bwd_d");
+    weights_reorder = b.rt.reorder(w.value, weights, name + " weights->bwd_d");
   }
-  bwd_data_ = b.rt.make<conv_bwd_data>(
-      dpd, name_ + " bwd_d",
-      {{DNNL_ARG_DIFF_DST, out_grad}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, in.grad}});
+  return b.rt.make<conv_bwd_data>(
+      dpd, name + " bwd_d",
+      {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, diff_src}});
 }
 
 void Conv::backward(dnnl::stream& s) const {

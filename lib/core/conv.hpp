@@ -16,6 +16,14 @@ struct ConvOptions {
   Init init = Init::glorot_uniform;
 };
 
+/// Backward-data of a convolution (strides, symmetric padding), reading the slot's weights: where
+/// oneDNN wants them in another layout, `weights_reorder` becomes the planned reorder into it, to
+/// run before the returned primitive.
+Op conv_backward_data(Build& b, const std::string& name, const dnnl::memory& diff_src,
+                      const Slot& w, const dnnl::memory& diff_dst, const dnnl::memory::dims& strides,
+                      const dnnl::memory::dims& pad,
+                      const dnnl::convolution_forward::primitive_desc& hint, Op& weights_reorder);
+
 class Conv {
  public:
   /// `in.value` empty: this is the network's first layer, and the convolution picks the input

@@ -4,10 +4,11 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "core/conv.hpp"
+
 namespace signsnet::core {
 namespace {
 using conv_fwd = dnnl::convolution_forward;
-using conv_bwd_data = dnnl::convolution_backward_data;
 using conv_bwd_weights = dnnl::convolution_backward_weights;
 const dnnl::memory::dims kOne = {1, 1}, kZero = {0, 0};
 }  // namespace
@@ -66,19 +67,7 @@ void Dense::build_backward(Build& b, const Act& in, const conv_fwd::primitive_de
                                               {DNNL_ARG_DIFF_WEIGHTS, w.grad},
                                               {DNNL_ARG_DIFF_BIAS, bias.grad}});
   if (!in.grad) return;
-  dnnl::memory::desc w_any(w.md.dims(), dt::f32, tag::any);
-  conv_bwd_data::primitive_desc dpd(
-      conv_bwd_data::desc(dnnl::algorithm::convolution_direct, in.grad.get_desc(), w_any, dd_md,
-                          kOne, kZero, kZero),
-      b.rt.attr(), b.rt.engine(), f);
-  dnnl::memory weights = w.value;
-  if (dpd.weights_desc() != w.md) {
-    weights = b.rt.memory(dpd.weights_desc());
-    weights_to_bwd_ = b.rt.reorder(w.value, weights, name_ + " weights->bwd_d");
-  }
-  bwd_data_ = b.rt.make<conv_bwd_data>(
-      dpd, name_ + " bwd_d",
-      {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, in.grad}});
+  bwd_data_ = conv_backward_data(b, name_, in.grad, w, diff_dst, kOne, kZero, f, weights_to_bwd_);
 }
 
 void Dense::backward(dnnl::stream& s) const {
