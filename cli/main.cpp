@@ -1,6 +1,7 @@
 // signsnet-cli: the only place that catches. Each error type maps to one exit code and one line
 // on stderr: "signsnet-cli: error: <message>".
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <iostream>
 #include <string>
 
@@ -48,6 +49,9 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Past a file-size limit (ulimit -f) a write then fails with EFBIG and is reported like a full
+  // disk, instead of SIGXFSZ ending the process in the middle of a save.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     return run(argc, argv);
   } catch (const UsageError& e) {

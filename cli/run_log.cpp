@@ -1,5 +1,7 @@
 #include "run_log.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -9,8 +11,11 @@ namespace signsnet::cli {
 namespace {
 
 std::ofstream open_append(const std::string& path) {
+  errno = 0;
   std::ofstream out(path, std::ios::app);
-  if (!out) throw std::runtime_error(path + ": file: expected a writable log, got an open error");
+  if (!out)
+    throw std::runtime_error(path + ": file: expected a writable log, got " +
+                             (errno ? std::strerror(errno) : "an open error"));
   return out;
 }
 
@@ -21,7 +26,7 @@ nlohmann::json optional_figure(float v) {
 
 }  // namespace
 
-RunLog::RunLog(const std::string& dir) {
+RunLog::RunLog(const std::string& dir) : dir_(dir) {
   const std::string csv = dir + "/log.csv";
   std::error_code ec;
   const bool fresh = !std::filesystem::exists(csv, ec) || std::filesystem::file_size(csv, ec) == 0;
@@ -39,6 +44,9 @@ void RunLog::write(const EpochReport& r) {
   csv_.flush();
   jsonl_ << epoch_json(r) << '\n';
   jsonl_.flush();
+  if (!csv_ || !jsonl_)
+    throw std::runtime_error(dir_ + "/log.csv: file: expected a written log line, got a write "
+                             "error (disk full?)");
 }
 
 std::string epoch_json(const EpochReport& r) {

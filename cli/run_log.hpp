@@ -15,6 +15,7 @@ class RunLog {
   void write(const EpochReport& r);
 
  private:
+  std::string dir_;
   std::ofstream csv_;
   std::ofstream jsonl_;
 };

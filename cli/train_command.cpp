@@ -2,8 +2,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cmath>
 #include <csignal>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -89,8 +92,19 @@ void print_start(const Trainer& t, const ModelConfig& m, const TrainConfig& c, M
             << c.batch << "; checkpoints in " << c.checkpoint_dir << "\n";
 }
 
+// <dir>/config.json, replaced whole (temp file and rename) or not at all.
 void write_config_file(const std::string& dir, const TrainConfig& c) {
-  std::ofstream(dir + "/config.json") << nlohmann::json::parse(c.to_json()).dump(2) << "\n";
+  const std::string path = dir + "/config.json", tmp = path + ".tmp";
+  errno = 0;
+  {
+    std::ofstream out(tmp);
+    out << nlohmann::json::parse(c.to_json()).dump(2) << "\n";
+    out.flush();
+    if (out && std::rename(tmp.c_str(), path.c_str()) == 0) return;
+  }
+  const std::string why = errno ? std::strerror(errno) : "a write error";
+  std::remove(tmp.c_str());
+  throw std::runtime_error(path + ": file: expected a writable run folder, got " + why);
 }
 
 void report_test(Trainer& t, const Dataset& test, bool json, const TrainOutcome& out) {

@@ -72,9 +72,37 @@ QuietHdf5::~QuietHdf5() {
   H5Eset_auto2(H5E_DEFAULT, func_, data_);
 }
 
+namespace {
+
+// The operating system's message ("No space left on device") that HDF5's file driver put on the
+// error stack of the last failed call, or "".
+std::string system_error_on_stack() {
+  std::string found;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned, const H5E_error2_t* e, void* out) -> herr_t {
+        const std::string desc = e->desc ? e->desc : "";
+        const std::string key = "error message = '";
+        const std::size_t at = desc.find(key);
+        if (at == std::string::npos) return 0;
+        const std::size_t end = desc.find('\'', at + key.size());
+        *static_cast<std::string*>(out) = desc.substr(at + key.size(), end - at - key.size());
+        return 1;  // stop at the first one
+      },
+      &found);
+  return found;
+}
+
+}  // namespace
+
 void fail(const std::string& file, const std::string& field, const std::string& expected,
           const std::string& got) {
-  throw CheckpointError(file + ": " + field + ": expected " + expected + ", got " + got);
+  std::string why = got;
+  if (got.find("HDF5 error") != std::string::npos) {
+    const std::string system = system_error_on_stack();
+    if (!system.empty()) why = system;
+  }
+  throw CheckpointError(file + ": " + field + ": expected " + expected + ", got " + why);
 }
 
 void write_attr(const std::string& file, hid_t object, const std::string& name, std::int64_t v) {

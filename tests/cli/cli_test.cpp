@@ -37,12 +37,12 @@ std::string scratch(const std::string& name) {
   return test::scratch(name + "_" + std::to_string(::getpid()));
 }
 
-// Runs the CLI with `args` (shell-quoted by the caller).
-Result cli(const std::string& args) {
+// Runs the CLI with `args` (shell-quoted by the caller), after the shell commands `before`.
+Result cli(const std::string& args, const std::string& before = "") {
   static const std::string dir = scratch("cli_io");
   const std::string out = dir + "/stdout.txt", err = dir + "/stderr.txt";
-  const std::string cmd =
-      "cd '" + dir + "' && '" SIGNSNET_CLI "' " + args + " >'" + out + "' 2>'" + err + "'";
+  const std::string cmd = "cd '" + dir + "' && " + before + "'" SIGNSNET_CLI "' " + args + " >'" +
+                          out + "' 2>'" + err + "'";
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
 }
@@ -253,6 +253,23 @@ TEST(Cli, DivergenceExitsWithCode3) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/last.h5"));
 }
 
+// A disk that fills up while saving: a per-process file-size limit (it binds root too) makes
+// every write past 64 KiB fail, as on a full disk. The error names the checkpoint and the
+// previous one is left as it was, with no temp file beside it.
+TEST(Cli, FullDiskWhileSavingKeepsThePreviousCheckpoint) {
+  const std::string dir = scratch("cli_full_disk");
+  std::filesystem::copy(trained_run() + "/last.h5", dir + "/last.h5");
+  ASSERT_GT(std::filesystem::file_size(dir + "/last.h5"), 64u * 1024) << "too small to fail";
+  const std::vector<char> good = test::file_bytes(dir + "/last.h5");
+  expect_one_error_line(cli("train --data '" + synthetic_data_dir() + "' --resume '" + dir +
+                                "/last.h5' --epochs 3 --threads 2",
+                            "ulimit -f 64 && "),
+                        5, dir + "/last.h5: ");
+  EXPECT_EQ(test::file_bytes(dir + "/last.h5"), good);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/last.h5.tmp"));
+  EXPECT_EQ(read_checkpoint_state(dir + "/last.h5").epoch, 2);
+}
+
 TEST(Cli, CtrlCSavesACheckpointAndExits130) {
   const std::string dir = scratch("cli_sigint");
   const pid_t pid = fork();
@@ -279,6 +296,48 @@ TEST(Cli, CtrlCSavesACheckpointAndExits130) {
   const CheckpointState s = read_checkpoint_state(dir + "/last.h5");
   EXPECT_GE(s.epoch, 1);
   EXPECT_LT(s.epoch, 100000);
+}
+
+// log.jsonl without the wall-clock fields, one parsed object per epoch.
+std::vector<nlohmann::json> logged_figures(const std::string& dir) {
+  std::vector<nlohmann::json> epochs;
+  std::istringstream lines(slurp(dir + "/log.jsonl"));
+  for (std::string line; std::getline(lines, line);) {
+    nlohmann::json j = nlohmann::json::parse(line);
+    j.erase("seconds");
+    j.erase("images_per_second");
+    epochs.push_back(j);
+  }
+  return epochs;
+}
+
+std::vector<float> checkpoint_tensors(const std::string& path, TensorRole role) {
+  const CheckpointState s = read_checkpoint_state(path);
+  Model m(s.model, 8);
+  load_checkpoint(path, m);
+  return test::all_tensors(m, role);
+}
+
+// Two runs with the same seed and thread count log the same figures (JSON keeps every float
+// bit) and end with the same weights and moments: at 1 and at 2 threads.
+TEST(Cli, SameSeedAndThreadsGiveIdenticalLogsAndWeights) {
+  for (const char* threads : {"1", "2"}) {
+    SCOPED_TRACE(std::string("threads ") + threads);
+    std::string dirs[2];
+    for (std::string& dir : dirs) {
+      dir = scratch(std::string("cli_determinism_") + threads + "_" + (&dir == dirs ? "a" : "b"));
+      const Result r = cli("train --data '" + synthetic_data_dir() +
+                           "' --epochs 2 --val-split 0.25 --seed 5 --loader-threads 2 --out '" +
+                           dir + "' --config tiny --input-size 16 --batch 8 --threads " + threads);
+      ASSERT_EQ(r.code, 0) << r.err;
+    }
+    const auto a = logged_figures(dirs[0]), b = logged_figures(dirs[1]);
+    ASSERT_EQ(a.size(), 2u);
+    EXPECT_EQ(a, b);
+    for (TensorRole role : {TensorRole::value, TensorRole::first_moment, TensorRole::second_moment})
+      EXPECT_EQ(checkpoint_tensors(dirs[0] + "/last.h5", role),
+                checkpoint_tensors(dirs[1] + "/last.h5", role));
+  }
 }
 
 TEST(Cli, SummaryPrintsTheLayerTable) {
