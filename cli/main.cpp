@@ -1,5 +1,7 @@
 // signsnet-cli: the only place that catches. Each error type maps to one exit code and one line
 // on stderr: "signsnet-cli: error: <message>".
+#include <hdf5.h>
+
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
@@ -52,6 +54,10 @@ int main(int argc, char** argv) {
   // Past a file-size limit (ulimit -f) a write then fails with EFBIG and is reported like a full
   // disk, instead of SIGXFSZ ending the process in the middle of a save.
   std::signal(SIGXFSZ, SIG_IGN);
+  // HDF5 1.10 crashes in its exit-time cleanup after an H5Fclose that failed on a write error
+  // (a disk that filled up during a save despite the check before it). Every file is closed
+  // explicitly, so the process skips that cleanup.
+  H5dont_atexit();
   try {
     return run(argc, argv);
   } catch (const UsageError& e) {

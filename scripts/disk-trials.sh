@@ -24,48 +24,50 @@ args=(--train "$data/train_signs.h5" --config tiny --input-size 64 --batch 32 --
 # The size of one checkpoint of this model.
 "$cli" train "${args[@]}" --epochs 1 --out "$work/probe" >/dev/null
 size_kb=$(( ($(stat -c %s "$work/probe/last.h5") + 1023) / 1024 ))
-# Room for the logs and one checkpoint and a half: the first save fits, the second (a new file
-# beside the old one until the rename) does not.
-tmpfs_kb=$((size_kb * 3 / 2 + 64))
-if ! mount -t tmpfs -o size=${tmpfs_kb}k signsnet-disk-trials "$mnt" 2>"$work/mount.err"; then
-  echo "disk-trials: cannot mount a tmpfs here ($(head -1 "$work/mount.err")): needs root" >&2
-  exit 2
-fi
 
 fail() { echo "disk-trials: FAILED: $*" >&2; exit 1; }
-expect_error() {  # expect_error NAME CODE NEEDLE -- COMMAND...
-  local name=$1 code=$2 needle=$3
-  shift 4
-  local status=0
-  "$@" >"$work/$name.out" 2>"$work/$name.err" || status=$?
-  [ "$status" -eq "$code" ] || fail "$name: exit code $status, expected $code: $(cat "$work/$name.err")"
-  [ "$(wc -l <"$work/$name.err")" -eq 1 ] || fail "$name: expected one line on stderr, got: $(cat "$work/$name.err")"
-  grep -qF "$needle" "$work/$name.err" || fail "$name: '$needle' not in: $(cat "$work/$name.err")"
-  echo "disk-trials: $name: exit $status: $(cat "$work/$name.err")"
-}
-checkpoint_intact() {  # checkpoint_intact NAME SUM
+checkpoint_intact() {  # checkpoint_intact NAME SHA256
   [ "$(sha256sum <"$mnt/run/last.h5")" = "$2" ] || fail "$1: last.h5 changed"
   [ ! -e "$mnt/run/last.h5.tmp" ] || fail "$1: last.h5.tmp left behind"
   "$cli" evaluate --checkpoint "$mnt/run/last.h5" --test "$data/test_signs.h5" --threads 2 \
     >/dev/null || fail "$1: last.h5 no longer loads"
 }
+one_error_line() {  # one_error_line NAME STATUS CODE ERRFILE
+  [ "$2" -eq "$3" ] || fail "$1: exit code $2, expected $3: $(cat "$4")"
+  [ "$(wc -l <"$4")" -eq 1 ] || fail "$1: expected one line on stderr, got: $(cat "$4")"
+  echo "disk-trials: $1: exit $2: $(cat "$4")"
+}
+# full_disk NAME KIB: trains 2 epochs on a tmpfs of KIB KiB, where the first epoch's checkpoint
+# fits and the second's (a new file beside the old one until the rename) does not. Leaves the
+# tmpfs mounted, with the SHA-256 of last.h5 in $sum.
+full_disk() {
+  mountpoint -q "$mnt" && umount "$mnt"
+  mount -t tmpfs -o size="$2"k signsnet-disk-trials "$mnt" 2>"$work/mount.err" || {
+    echo "disk-trials: cannot mount a tmpfs here ($(head -1 "$work/mount.err")): needs root" >&2
+    exit 2
+  }
+  local status=0
+  "$cli" train "${args[@]}" --epochs 2 --out "$mnt/run" >"$work/$1.out" 2>"$work/$1.err" ||
+    status=$?
+  [ -f "$mnt/run/last.h5" ] || fail "$1: the first checkpoint was not written: $(cat "$work/$1.err")"
+  sum=$(sha256sum <"$mnt/run/last.h5")
+  one_error_line "$1" "$status" 5 "$work/$1.err"
+  grep -qF "$mnt/run/last.h5: file: " "$work/$1.err" || fail "$1: the error does not name last.h5"
+  checkpoint_intact "$1" "$sum"
+}
 
-# Full disk: the first epoch's checkpoint fits, the second's does not.
-echo "disk-trials: tmpfs of ${tmpfs_kb} KiB, checkpoints of ${size_kb} KiB"
-status=0
-"$cli" train "${args[@]}" --epochs 2 --out "$mnt/run" >"$work/full.out" 2>"$work/full.err" ||
-  status=$?
-[ -f "$mnt/run/last.h5" ] || fail "full disk: the first checkpoint was not written: $(cat "$work/full.err")"
-sum=$(sha256sum <"$mnt/run/last.h5")
-[ "$status" -eq 5 ] || fail "full disk: exit code $status, expected 5: $(cat "$work/full.err")"
-[ "$(wc -l <"$work/full.err")" -eq 1 ] || fail "full disk: expected one line: $(cat "$work/full.err")"
-grep -qF "$mnt/run/last.h5" "$work/full.err" || fail "full disk: the error does not name last.h5"
-echo "disk-trials: full disk: exit $status: $(cat "$work/full.err")"
-checkpoint_intact "full disk" "$sum"
+echo "disk-trials: checkpoints of $size_kb KiB"
+# Too little room for the tensors: refused before anything is written.
+full_disk full-disk-before-writing $((size_kb * 3 / 2 + 64))
+# Room for the tensors but not for the whole file: the write itself fails half-way.
+full_disk full-disk-while-writing $((size_kb * 2 - 32))
 
 # Read-only: the same file system remounted read-only, then a resume into it.
 mount -o remount,ro "$mnt"
-expect_error read-only 1 "$mnt/run" -- "$cli" train --resume "$mnt/run/last.h5" \
-  --train "$data/train_signs.h5" --epochs 3 --threads 2
+status=0
+"$cli" train --resume "$mnt/run/last.h5" --train "$data/train_signs.h5" --epochs 3 --threads 2 \
+  >"$work/read-only.out" 2>"$work/read-only.err" || status=$?
+one_error_line "read-only" "$status" 1 "$work/read-only.err"
+grep -qF "Read-only file system" "$work/read-only.err" || fail "read-only: the reason is not named"
 checkpoint_intact "read-only" "$sum"
-echo "disk-trials: passed: the checkpoint of epoch 1 is intact after both"
+echo "disk-trials: passed: the checkpoint of epoch 1 is intact after all three"
