@@ -32,8 +32,13 @@ void check_image_dims(const std::string& path, const Hdf5Dataset& ds, const Load
       fail(path, field, "sides in 1.." + std::to_string(limits.max_image_side), got);
     }
   }
-  // Each factor is bounded above, so the product fits in 64 bits.
-  const std::int64_t bytes = n * static_cast<std::int64_t>(ds.dims[1] * ds.dims[2] * 3);
+  // Each factor is bounded above, so the products fit in 64 bits.
+  const auto image_bytes = static_cast<std::int64_t>(ds.dims[1] * ds.dims[2] * 3);
+  if (image_bytes > limits.max_image_bytes) {
+    fail(path, field, "at most " + std::to_string(limits.max_image_bytes) + " bytes per image",
+         std::to_string(image_bytes) + " bytes " + got);
+  }
+  const std::int64_t bytes = n * image_bytes;
   if (bytes > limits.max_total_bytes) {
     fail(path, field, "at most " + std::to_string(limits.max_total_bytes) + " bytes",
          std::to_string(bytes) + " bytes " + got);

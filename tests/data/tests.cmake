@@ -5,6 +5,7 @@ signsnet_add_test_binary(signsnet_data_tests
   ${CMAKE_CURRENT_SOURCE_DIR}/data/hdf5_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/data/image_decode_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/data/image_folder_test.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/data/limits_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/data/loader_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/data/real_data_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/data/split_test.cpp
