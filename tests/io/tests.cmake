@@ -1,3 +1,4 @@
 # tests/io: checkpoints (HDF5), written to SIGNSNET_TEST_TMP at run time.
 signsnet_add_test_binary(signsnet_io_tests
+  ${CMAKE_CURRENT_SOURCE_DIR}/io/checkpoint_limits_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/io/checkpoint_test.cpp)
