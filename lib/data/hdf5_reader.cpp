@@ -112,6 +112,8 @@ void check_file(const std::string& path) {
   const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
   if (is_hdf5 < 0) fail(path, "file", "a readable HDF5 file", data_detail::hdf5_message());
   if (is_hdf5 == 0) fail(path, "format", "an HDF5 file", "no HDF5 signature");
+  const data_detail::SuperblockProblem p = data_detail::hdf5_superblock_problem(path);
+  if (!p.field.empty()) fail(path, p.field, p.expected, p.got);
 }
 
 }  // namespace

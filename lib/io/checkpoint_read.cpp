@@ -7,6 +7,7 @@
 #include <sstream>
 #include <vector>
 
+#include "data/hdf5_util.hpp"
 #include "io/h5.hpp"
 #include "signsnet/checkpoint.hpp"
 
@@ -21,6 +22,8 @@ H5Id open_file(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) fail(path, "file", "an HDF5 checkpoint", "no such file");
   if (S_ISDIR(st.st_mode)) fail(path, "file", "an HDF5 checkpoint", "a directory");
   if (H5Fis_hdf5(path.c_str()) <= 0) fail(path, "file", "an HDF5 checkpoint", "another format");
+  const data_detail::SuperblockProblem p = data_detail::hdf5_superblock_problem(path);
+  if (!p.field.empty()) fail(path, p.field, p.expected, p.got);
   H5Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!file.valid()) fail(path, "file", "a readable HDF5 file", "an HDF5 error");
   return file;

@@ -254,6 +254,32 @@ TEST_F(Hdf5Test, TruncatedFile) {
   EXPECT_THAT(msg, HasSubstr("truncated file"));
 }
 
+// Found by fuzz_hdf5 (tests/fuzz/README.md): HDF5 1.10.8 checks a file's length against the
+// end-of-file address in its superblock plus the stored base address. A cut file whose base
+// address is raised by the cut length passed, and H5Literate then crashed (SEGV) reading the
+// root group's local heap past the end. signsnet now refuses a base address other than 0.
+TEST_F(Hdf5Test, CutFileWithARaisedBaseAddress) {
+  const auto path = file("based.h5");
+  test::write_signs_h5(path, 3, 4, 4, 2);
+  std::vector<std::uint8_t> bytes = test::read_bytes(path);
+  ASSERT_EQ(bytes[8], 0);   // superblock version 0 ...
+  ASSERT_EQ(bytes[13], 8);  // ... with 8-byte addresses: base address at 24
+  const std::uint64_t kept = 1744, base = bytes.size() - kept;
+  bytes.resize(kept);
+  for (int i = 0; i < 8; ++i) bytes[24 + i] = static_cast<std::uint8_t>(base >> (8 * i));
+  test::write_bytes(path, bytes);
+  EXPECT_EQ(message_of<std::runtime_error>([&] { load_hdf5(path); }),
+            path + ": superblock.base_address: expected 0, got " + std::to_string(base));
+}
+
+// fuzz_hdf5's crash input, minimized (1744 bytes, from the synthetic seed): the cut file above
+// with damaged root-group addresses besides. Before the check, H5Literate crashed on it (SEGV).
+TEST_F(Hdf5Test, FuzzRegressionH5LiterateSegv) {
+  const std::string path = std::string(SIGNSNET_FUZZ_REGRESSIONS) + "/hdf5-h5literate-segv.h5";
+  EXPECT_EQ(message_of<std::runtime_error>([&] { load_hdf5(path); }),
+            path + ": superblock.base_address: expected 0, got 11504");
+}
+
 TEST_F(Hdf5Test, ADirectoryIsNotAFile) {
   const auto msg = message_of<std::runtime_error>([&] { load_hdf5(dir_); });
   EXPECT_THAT(msg, HasSubstr(": file: expected an HDF5 file, got a directory"));

@@ -130,5 +130,15 @@ TEST(CheckpointLimits, StringAttributesAreOneStringOfBoundedSize) {
             path + ": train_config: expected at most 64 bytes, got 100");
 }
 
+// fuzz_checkpoint's hang input, minimized (16878 bytes, from a checkpoint of random weights): a
+// cut checkpoint whose superblock base address makes up the missing length. Before the check,
+// HDF5 looped for ever in H5HG_read reading its train_config string (tests/fuzz/README.md).
+TEST(CheckpointLimits, FuzzRegressionGlobalHeapHang) {
+  const std::string path =
+      std::string(SIGNSNET_FUZZ_REGRESSIONS) + "/checkpoint-global-heap-hang.h5";
+  EXPECT_EQ(message_of<CheckpointError>([&] { read_checkpoint_state(path); }),
+            path + ": superblock.base_address: expected 0, got 132306");
+}
+
 }  // namespace
 }  // namespace signsnet
