@@ -78,9 +78,11 @@ void read_labels(const std::string& path, hid_t file, const std::string& name,
   data_detail::read_all(path, ds, H5T_NATIVE_INT64, labels.data());
 }
 
-// The class count: the caller's, else the class list's length, else the largest label + 1.
-int class_count(const std::string& path, const std::string& list_name, std::size_t list_size,
-                const std::vector<std::int64_t>& labels, int requested) {
+// The class count: the caller's, else the class list's length, else the largest label + 1 (at
+// most limits.max_classes: each class gets a name string, so a label of 2^31 must not make 2^31).
+int class_count(const std::string& path, const Hdf5Names& names, std::size_t list_size,
+                const std::vector<std::int64_t>& labels, int requested, const LoadLimits& limits) {
+  const std::string& list_name = names.classes;
   if (requested > 0) {
     if (list_size > 0 && list_size != static_cast<std::size_t>(requested)) {
       fail(path, list_name, std::to_string(requested) + " classes (as requested)",
@@ -89,8 +91,13 @@ int class_count(const std::string& path, const std::string& list_name, std::size
     return requested;
   }
   if (list_size > 0) return static_cast<int>(list_size);
-  const std::int64_t top = *std::max_element(labels.begin(), labels.end());
-  return static_cast<int>(std::clamp<std::int64_t>(top + 1, 1, INT32_MAX));
+  const auto top = std::max_element(labels.begin(), labels.end());
+  const std::int64_t most = std::min<std::int64_t>(limits.max_classes, INT32_MAX);
+  if (*top >= most) {
+    fail(path, names.labels + "[" + std::to_string(top - labels.begin()) + "]",
+         "a class in [0, " + std::to_string(most) + ")", std::to_string(*top));
+  }
+  return static_cast<int>(std::max<std::int64_t>(*top + 1, 1));
 }
 
 void set_labels(const std::string& path, const std::string& name,
@@ -136,7 +143,7 @@ Dataset load_hdf5(const std::string& path, const Hdf5Names& names, int classes,
   if (!found.classes.empty()) {
     data.class_names = data_detail::read_class_names(path, file.get(), found.classes, limits);
   }
-  data.classes = class_count(path, found.classes, data.class_names.size(), raw_labels, classes);
+  data.classes = class_count(path, found, data.class_names.size(), raw_labels, classes, limits);
   if (data.class_names.empty()) {
     for (int c = 0; c < data.classes; ++c) data.class_names.push_back(std::to_string(c));
   }
