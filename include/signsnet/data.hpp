@@ -44,7 +44,7 @@ struct LoadLimits {
   std::int64_t max_image_side = 1 << 14;   ///< width and height of one image, in pixels
   std::int64_t max_image_bytes = 1 << 28;  ///< one decoded image (HDF5: H*W*3; JPEG/PNG: W*H*4)
   std::int64_t max_total_bytes = std::int64_t{8} << 30;  ///< a whole data set's pixels
-  std::int64_t max_classes = 1 << 20;  ///< classes implied by the largest label (HDF5)
+  std::int64_t max_classes = 1 << 20;                    ///< classes implied by the largest label
 };
 
 /// Reads an HDF5 file in the SIGNS layout: images (N,H,W,3) uint8; labels (N,), (1,N) or (N,1)

@@ -109,6 +109,13 @@ TEST_F(LimitsTest, BombsInAFolderNameTheFile) {
             file("1_bomb.png") + ": width: expected 1..16384, got 60000");
 }
 
+TEST_F(LimitsTest, AHugeLabelInAFileNameIsRefused) {
+  // The class count is the largest label + 1, each class named: 10^9 names before this check.
+  test::write_png8(file("999999999_a.png"), 2, 2, 3, test::pattern(2, 2, 3));
+  EXPECT_EQ(message_of<std::runtime_error>([&] { load_image_folder(dir_, 64, 64); }),
+            file("999999999_a.png") + ": label: expected a class in [0, 1048576), got 999999999");
+}
+
 TEST_F(LimitsTest, Hdf5ImageOverTheByteLimitIsRefused) {
   {
     // Chunked and never written: 300 MB per image declared, a few KB on disk.
