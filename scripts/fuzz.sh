@@ -67,9 +67,12 @@ for t in "${targets[@]}"; do
     part=$((part + 1))
     log="$build/logs/$t/run$part.log"
     status=0
-    "$build/tests/fuzz/fuzz_$t" "$corpus" "$seeds/$t" -max_total_time=$((deadline - SECONDS)) \
-      -print_final_stats=1 -artifact_prefix="$artifacts/" -timeout=10 -rss_limit_mb=2048 \
-      >"$log" 2>&1 || status=$?
+    # In a subshell that outlives the fuzzer, so bash's "Aborted" line goes to the log too.
+    (
+      "$build/tests/fuzz/fuzz_$t" "$corpus" "$seeds/$t" -max_total_time=$((deadline - SECONDS)) \
+        -print_final_stats=1 -artifact_prefix="$artifacts/" -timeout=10 -rss_limit_mb=2048
+      exit $?
+    ) >"$log" 2>&1 || status=$?
     n=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
     runs=$((runs + ${n:-0}))
     [ "$status" -eq 0 ] && break
