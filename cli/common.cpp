@@ -67,11 +67,32 @@ void require_path(const std::string& path, const std::string& flag) {
     throw DataError(flag + ": expected an existing file or folder, got '" + path + "'");
 }
 
+InputLimits input_limits(std::int64_t max_input_mb) {
+  InputLimits limits;
+  if (max_input_mb <= 0) return limits;
+  const std::int64_t bytes = max_input_mb << 20;
+  limits.data.max_total_bytes = bytes;
+  limits.data.max_image_bytes = bytes;
+  limits.checkpoint.max_parameter_bytes = bytes;
+  return limits;
+}
+
+void add_max_input_flag(CLI::App& cmd, std::int64_t& mb) {
+  const InputLimits d;
+  cmd.add_option("--max-input-mb", mb,
+                 "Refuse an input file that declares more than this many MiB, before reading it: "
+                 "a data set's pixels, one decoded image, a checkpoint's parameters (default " +
+                     std::to_string(d.data.max_total_bytes >> 20) + ", " +
+                     std::to_string(d.data.max_image_bytes >> 20) + " and " +
+                     std::to_string(d.checkpoint.max_parameter_bytes >> 20) + ")")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
+}
+
 Dataset load_data(const std::string& path, const std::string& flag, const ModelConfig& model,
-                  int classes) {
+                  int classes, const LoadLimits& limits) {
   require_path(path, flag);
   return as_error<DataError>(
-      [&] { return load_any(path, model.input_height, model.input_width, classes); });
+      [&] { return load_any(path, model.input_height, model.input_width, classes, limits); });
 }
 
 std::vector<int> parse_rows(const std::string& text, const std::string& flag) {
@@ -98,11 +119,11 @@ void apply_threads(int threads) {
   if (threads > 0) Model::set_threads(threads);
 }
 
-Model load_model(const std::string& checkpoint, int batch) {
+Model load_model(const std::string& checkpoint, int batch, const CheckpointLimits& limits) {
   return as_error<CheckpointError>([&] {
-    const CheckpointState state = read_checkpoint_state(checkpoint);
+    const CheckpointState state = read_checkpoint_state(checkpoint, limits);
     Model model(state.model, batch);
-    load_checkpoint(checkpoint, model, LoadParts::weights);
+    load_checkpoint(checkpoint, model, LoadParts::weights, limits);
     return model;
   });
 }

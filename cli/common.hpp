@@ -1,9 +1,12 @@
 // Helpers shared by the subcommands: data location, model choice, loading, formatting.
 #pragma once
 
+#include <CLI/CLI.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "signsnet/checkpoint.hpp"
 #include "signsnet/config.hpp"
 #include "signsnet/data.hpp"
 #include "signsnet/model.hpp"
@@ -20,10 +23,19 @@ std::string find_data_dir(const std::string& given);
 ModelConfig named_model(const std::string& name, int input_size, int classes);
 std::vector<std::string> model_names();
 
+/// The limits on what input files may declare, from --max-input-mb (0: the library's defaults).
+struct InputLimits {
+  LoadLimits data;
+  CheckpointLimits checkpoint;
+};
+InputLimits input_limits(std::int64_t max_input_mb);
+/// Declares --max-input-mb on `cmd`, stored in `mb`.
+void add_max_input_flag(CLI::App& cmd, std::int64_t& mb);
+
 /// Loads an .h5 file, an image folder or an image file at the model's input size; `flag` names
 /// the source in errors. Throws DataError.
 Dataset load_data(const std::string& path, const std::string& flag, const ModelConfig& model,
-                  int classes = 0);
+                  int classes = 0, const LoadLimits& limits = {});
 
 /// Throws DataError "<flag>: expected an existing file or folder, got '<path>'".
 void require_path(const std::string& path, const std::string& flag);
@@ -36,7 +48,7 @@ void apply_threads(int threads);
 
 /// Builds the model a checkpoint describes and loads its weights and statistics (not the
 /// optimizer moments). Throws CheckpointError.
-Model load_model(const std::string& checkpoint, int batch);
+Model load_model(const std::string& checkpoint, int batch, const CheckpointLimits& limits = {});
 
 /// "1,234,567".
 std::string with_commas(long long value);

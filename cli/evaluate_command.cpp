@@ -16,6 +16,7 @@ namespace {
 struct EvaluateFlags {
   std::string checkpoint, data, test;
   int batch = 32, threads = 0;
+  std::int64_t max_input_mb = 0;
   bool json = false, flip_tta = false;
 };
 
@@ -26,10 +27,11 @@ std::string test_source(const EvaluateFlags& f) {
 
 int run_evaluate(const EvaluateFlags& f) {
   apply_threads(f.threads);
-  Model model = load_model(f.checkpoint, f.batch);
+  const InputLimits limits = input_limits(f.max_input_mb);
+  Model model = load_model(f.checkpoint, f.batch, limits.checkpoint);
   const std::string source = test_source(f);
   const Dataset test = load_data(source, f.test.empty() ? "--data" : "--test", model.config(),
-                                 model.config().classes);
+                                 model.config().classes, limits.data);
   const Evaluation e = evaluate_dataset(model, test, f.batch, 1, f.flip_tta);
   const Metrics m = as_error<DataError>(
       [&] { return compute_metrics(test.labels, e.predictions, model.config().classes); });
@@ -77,6 +79,7 @@ std::function<int()> add_evaluate_command(CLI::App& app) {
   cmd->add_option("--batch", f->batch, "Images per forward pass")->check(CLI::Range(1, 4096));
   cmd->add_option("--threads", f->threads, "Compute threads")->check(CLI::Range(1, 1024));
   cmd->add_flag("--json", f->json, "Print one JSON object");
+  add_max_input_flag(*cmd, f->max_input_mb);
   cmd->add_flag("--flip-tta", f->flip_tta,
                 "Average each image's probabilities with its mirror's (twice the work)");
   return [cmd, f] { return cmd->parsed() ? run_evaluate(*f) : -1; };

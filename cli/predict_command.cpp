@@ -21,6 +21,7 @@ struct PredictFlags {
   std::vector<std::string> images;
   std::string checkpoint, h5, rows;
   int top_k = 0, threads = 0;
+  std::int64_t max_input_mb = 0;
   bool json = false;
 };
 
@@ -30,7 +31,7 @@ struct Item {
 };
 
 std::vector<Item> h5_items(const PredictFlags& f, const ModelConfig& m) {
-  const Dataset all = load_data(f.h5, "--h5", m, m.classes);
+  const Dataset all = load_data(f.h5, "--h5", m, m.classes, input_limits(f.max_input_mb).data);
   std::vector<int> rows =
       f.rows.empty() ? std::vector<int>(all.count) : parse_rows(f.rows, "--rows");
   if (f.rows.empty()) std::iota(rows.begin(), rows.end(), 0);
@@ -49,7 +50,8 @@ std::vector<Item> file_items(const PredictFlags& f, const ModelConfig& m) {
   for (const std::string& path : f.images) {
     require_path(path, "image");
     items.push_back({path, as_error<DataError>([&] {
-                       return load_image_file(path, m.input_height, m.input_width);
+                       return load_image_file(path, m.input_height, m.input_width,
+                                              input_limits(f.max_input_mb).data);
                      })});
   }
   return items;
@@ -88,7 +90,7 @@ int run_predict(const PredictFlags& f) {
     throw UsageError("predict: expected image files or --h5 FILE, got " +
                      std::string(f.images.empty() ? "neither" : "both"));
   apply_threads(f.threads);
-  Model model = load_model(f.checkpoint, 1);
+  Model model = load_model(f.checkpoint, 1, input_limits(f.max_input_mb).checkpoint);
   const ModelConfig& m = model.config();
   const std::vector<Item> items = f.h5.empty() ? file_items(f, m) : h5_items(f, m);
   nlohmann::json out = nlohmann::json::array();
@@ -116,6 +118,7 @@ std::function<int()> add_predict_command(CLI::App& app) {
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--threads", f->threads, "Compute threads")->check(CLI::Range(1, 1024));
   cmd->add_flag("--json", f->json, "Print one JSON array");
+  add_max_input_flag(*cmd, f->max_input_mb);
   return [cmd, f] { return cmd->parsed() ? run_predict(*f) : -1; };
 }
 

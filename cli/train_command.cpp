@@ -158,17 +158,19 @@ int train_and_report(Trainer& trainer, const Run& run, const Dataset& test, bool
 }
 
 int run_train(const TrainFlags& f) {
+  const InputLimits limits = input_limits(f.max_input_mb);
   std::unique_ptr<CheckpointState> resumed;
   if (!f.resume.empty())
-    resumed = std::make_unique<CheckpointState>(
-        as_error<CheckpointError>([&] { return read_checkpoint_state(f.resume); }));
+    resumed = std::make_unique<CheckpointState>(as_error<CheckpointError>(
+        [&] { return read_checkpoint_state(f.resume, limits.checkpoint); }));
   Run run = plan_run(f, resumed.get());
   apply_threads(run.config.threads);
   const Sources src = find_sources(f);
   const Dataset train = load_data(src.train, f.train.empty() ? "--data" : "--train", run.model,
-                                  resumed ? run.model.classes : 0);
-  const Dataset test =
-      src.test.empty() ? Dataset{} : load_data(src.test, "--test", run.model, train.classes);
+                                  resumed ? run.model.classes : 0, limits.data);
+  const Dataset test = src.test.empty()
+                           ? Dataset{}
+                           : load_data(src.test, "--test", run.model, train.classes, limits.data);
   if (!resumed) run.model.classes = std::max(train.classes, 2);
   auto trainer =
       as_error<DataError>([&] { return std::make_unique<Trainer>(run.model, run.config, train); });

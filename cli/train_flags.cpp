@@ -1,5 +1,6 @@
 #include "train_flags.hpp"
 
+#include "common.hpp"
 #include "errors.hpp"
 
 namespace signsnet::cli {
@@ -16,6 +17,7 @@ void declare_data(CLI::App& cmd, TrainFlags& f) {
                  "checkpoint's folder with --resume)");
   cmd.add_option("--resume", f.resume, "Continue from this checkpoint (last.h5)");
   cmd.add_flag("--json", f.json, "Print one JSON object per epoch and a final summary");
+  add_max_input_flag(cmd, f.max_input_mb);
 }
 
 void declare_recipe(CLI::App& cmd, TrainFlags& f) {

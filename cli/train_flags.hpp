@@ -23,6 +23,7 @@ struct TrainFlags {
   float rotation = 0, brightness = 0, contrast = 0;
   double val_split = 0;
   std::uint64_t seed = 0;
+  std::int64_t max_input_mb = 0;  ///< 0: the library's limits
   bool json = false;
   CLI::App* app = nullptr;  // to ask which flags were given
 

@@ -38,6 +38,19 @@ struct CheckpointState {
   bool has_optimizer = true;  ///< the file holds /optimizer/m and /optimizer/v
 };
 
+/// Limits on what a checkpoint may declare, checked on its attributes before a model of that
+/// architecture is built or anything of that size is allocated. A file over a limit throws
+/// CheckpointError naming the file and the attribute.
+struct CheckpointLimits {
+  /// float32 bytes of one copy of the declared model's parameters and statistics, estimated from
+  /// the architecture attributes (ResNet-50: 94 MB, ResNet-152: 241 MB).
+  std::int64_t max_parameter_bytes = std::int64_t{1} << 30;
+  std::int64_t max_input_side = 4096;  ///< input_height and input_width
+  std::int64_t max_classes = 1 << 20;
+  std::int64_t max_stages = 64;             ///< rows of the `stages` attribute
+  std::int64_t max_string_bytes = 1 << 20;  ///< a string attribute (train_config)
+};
+
 /// Which tensors load_checkpoint restores.
 enum class LoadParts { weights, weights_and_optimizer };
 
@@ -48,13 +61,19 @@ void save_checkpoint(const std::string& path, const Model& model, const Checkpoi
                      bool with_optimizer = true);
 
 /// Reads the attributes only (no model needed). Throws CheckpointError for a missing or
-/// unreadable file, another format version, or a missing or malformed attribute.
-CheckpointState read_checkpoint_state(const std::string& path);
+/// unreadable file, another format version, a missing or malformed attribute, or an architecture
+/// over `limits`.
+CheckpointState read_checkpoint_state(const std::string& path, const CheckpointLimits& limits = {});
 
 /// Checks that `model`'s architecture is the checkpoint's, then copies its tensors into `model`
 /// (and the optimizer step with the moments). Throws CheckpointError naming file and field.
 CheckpointState load_checkpoint(const std::string& path, Model& model,
-                                LoadParts parts = LoadParts::weights_and_optimizer);
+                                LoadParts parts = LoadParts::weights_and_optimizer,
+                                const CheckpointLimits& limits = {});
+
+/// The float32 bytes of one copy of the parameters and statistics of `config`'s model, computed
+/// from the config alone (saturates instead of overflowing).
+std::int64_t estimated_parameter_bytes(const ModelConfig& config);
 
 /// Throws CheckpointError "<where>: <field>: expected <expected's value>, got <got's value>" for
 /// the first architecture field (input size, channels, classes, stem, kernel, stages, bn_epsilon)

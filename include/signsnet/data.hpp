@@ -37,11 +37,14 @@ struct Hdf5Names {
   std::string classes;
 };
 
-/// Limits checked before anything is allocated.
+/// Limits on what an input file may declare, checked against its header (HDF5 dims, JPEG or PNG
+/// size) before anything is allocated. A file over a limit fails with "<file>: <field>: ...".
 struct LoadLimits {
-  std::int64_t max_images = 1 << 22;
-  std::int64_t max_image_side = 1 << 14;
-  std::int64_t max_total_bytes = std::int64_t{8} << 30;
+  std::int64_t max_images = 1 << 22;       ///< rows of an HDF5 data set, files of a folder
+  std::int64_t max_image_side = 1 << 14;   ///< width and height of one image, in pixels
+  std::int64_t max_image_bytes = 1 << 28;  ///< one decoded image (HDF5: H*W*3; JPEG/PNG: W*H*4)
+  std::int64_t max_total_bytes = std::int64_t{8} << 30;  ///< a whole data set's pixels
+  std::int64_t max_classes = 1 << 20;                    ///< classes implied by the largest label
 };
 
 /// Reads an HDF5 file in the SIGNS layout: images (N,H,W,3) uint8; labels (N,), (1,N) or (N,1)

@@ -32,8 +32,13 @@ void check_image_dims(const std::string& path, const Hdf5Dataset& ds, const Load
       fail(path, field, "sides in 1.." + std::to_string(limits.max_image_side), got);
     }
   }
-  // Each factor is bounded above, so the product fits in 64 bits.
-  const std::int64_t bytes = n * static_cast<std::int64_t>(ds.dims[1] * ds.dims[2] * 3);
+  // Each factor is bounded above, so the products fit in 64 bits.
+  const auto image_bytes = static_cast<std::int64_t>(ds.dims[1] * ds.dims[2] * 3);
+  if (image_bytes > limits.max_image_bytes) {
+    fail(path, field, "at most " + std::to_string(limits.max_image_bytes) + " bytes per image",
+         std::to_string(image_bytes) + " bytes " + got);
+  }
+  const std::int64_t bytes = n * image_bytes;
   if (bytes > limits.max_total_bytes) {
     fail(path, field, "at most " + std::to_string(limits.max_total_bytes) + " bytes",
          std::to_string(bytes) + " bytes " + got);
@@ -73,9 +78,11 @@ void read_labels(const std::string& path, hid_t file, const std::string& name,
   data_detail::read_all(path, ds, H5T_NATIVE_INT64, labels.data());
 }
 
-// The class count: the caller's, else the class list's length, else the largest label + 1.
-int class_count(const std::string& path, const std::string& list_name, std::size_t list_size,
-                const std::vector<std::int64_t>& labels, int requested) {
+// The class count: the caller's, else the class list's length, else the largest label + 1 (at
+// most limits.max_classes: each class gets a name string, so a label of 2^31 must not make 2^31).
+int class_count(const std::string& path, const Hdf5Names& names, std::size_t list_size,
+                const std::vector<std::int64_t>& labels, int requested, const LoadLimits& limits) {
+  const std::string& list_name = names.classes;
   if (requested > 0) {
     if (list_size > 0 && list_size != static_cast<std::size_t>(requested)) {
       fail(path, list_name, std::to_string(requested) + " classes (as requested)",
@@ -84,8 +91,13 @@ int class_count(const std::string& path, const std::string& list_name, std::size
     return requested;
   }
   if (list_size > 0) return static_cast<int>(list_size);
-  const std::int64_t top = *std::max_element(labels.begin(), labels.end());
-  return static_cast<int>(std::clamp<std::int64_t>(top + 1, 1, INT32_MAX));
+  const auto top = std::max_element(labels.begin(), labels.end());
+  const std::int64_t most = std::min<std::int64_t>(limits.max_classes, INT32_MAX);
+  if (*top >= most) {
+    fail(path, names.labels + "[" + std::to_string(top - labels.begin()) + "]",
+         "a class in [0, " + std::to_string(most) + ")", std::to_string(*top));
+  }
+  return static_cast<int>(std::max<std::int64_t>(*top + 1, 1));
 }
 
 void set_labels(const std::string& path, const std::string& name,
@@ -107,6 +119,8 @@ void check_file(const std::string& path) {
   const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
   if (is_hdf5 < 0) fail(path, "file", "a readable HDF5 file", data_detail::hdf5_message());
   if (is_hdf5 == 0) fail(path, "format", "an HDF5 file", "no HDF5 signature");
+  const data_detail::SuperblockProblem p = data_detail::hdf5_superblock_problem(path);
+  if (!p.field.empty()) fail(path, p.field, p.expected, p.got);
 }
 
 }  // namespace
@@ -129,7 +143,7 @@ Dataset load_hdf5(const std::string& path, const Hdf5Names& names, int classes,
   if (!found.classes.empty()) {
     data.class_names = data_detail::read_class_names(path, file.get(), found.classes, limits);
   }
-  data.classes = class_count(path, found.classes, data.class_names.size(), raw_labels, classes);
+  data.classes = class_count(path, found, data.class_names.size(), raw_labels, classes, limits);
   if (data.class_names.empty()) {
     for (int c = 0; c < data.classes; ++c) data.class_names.push_back(std::to_string(c));
   }

@@ -40,6 +40,14 @@ struct Hdf5Dataset {
   std::string type_text;  ///< e.g. "uint8", "float32", "string"
 };
 
+/// What is wrong with an HDF5 file's superblock at offset 0: a base address other than 0. Empty
+/// `field` when nothing is. Checked before H5Fopen: HDF5 1.10.8 crashes on a cut file whose base
+/// address makes up the missing length.
+struct SuperblockProblem {
+  std::string field, expected, got;
+};
+SuperblockProblem hdf5_superblock_problem(const std::string& path);
+
 /// The outermost and innermost descriptions on HDF5's error stack, for messages.
 std::string hdf5_message();
 /// "(1080, 64, 64, 3)".

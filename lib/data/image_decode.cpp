@@ -1,6 +1,7 @@
 // Reading image files and choosing the decoder by the file's signature.
 #include "data/image_decode.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 
@@ -30,10 +31,13 @@ void check_image_limits(const std::string& name, std::int64_t width, std::int64_
   if (height < 1 || height > limits.max_image_side) {
     fail(name, "height", "1.." + side, std::to_string(height));
   }
-  // Four channels is the most a decoder hands back.
-  if (width * height * 4 > limits.max_total_bytes) {
-    fail(name, "size", "at most " + std::to_string(limits.max_total_bytes) + " bytes",
-         std::to_string(width) + "x" + std::to_string(height));
+  // Four channels is the most a decoder hands back; both sides are bounded, so no overflow.
+  const std::int64_t bytes = width * height * 4;
+  const std::int64_t most = std::min(limits.max_image_bytes, limits.max_total_bytes);
+  if (bytes > most) {
+    fail(name, "size", "at most " + std::to_string(most) + " bytes decoded",
+         std::to_string(width) + "x" + std::to_string(height) + " (" + std::to_string(bytes) +
+             " bytes)");
   }
 }
 

@@ -82,9 +82,17 @@ std::vector<ImageEntry> list_images(const fs::path& folder, std::vector<std::str
 }
 
 int folder_classes(const std::string& path, const std::vector<ImageEntry>& entries,
-                   const std::vector<std::string>& folder_names, int requested) {
+                   const std::vector<std::string>& folder_names, int requested,
+                   const LoadLimits& limits) {
   int found = static_cast<int>(folder_names.size());
-  for (const auto& e : entries) found = std::max(found, e.label + 1);
+  for (const auto& e : entries) {
+    // Each class gets a name string: "999999999_a.jpg" must not make a billion.
+    if (e.label >= limits.max_classes) {
+      fail(e.path, "label", "a class in [0, " + std::to_string(limits.max_classes) + ")",
+           std::to_string(e.label));
+    }
+    found = std::max(found, e.label + 1);
+  }
   if (requested <= 0) return found;
   for (const auto& e : entries) {
     if (e.label >= requested) {
@@ -178,7 +186,7 @@ Dataset load_image_folder(const std::string& path, int height, int width, int cl
   std::vector<std::string> folder_names;
   const std::vector<ImageEntry> entries = list_images(path, folder_names);
   check_folder_limits(path, static_cast<std::int64_t>(entries.size()), data, limits);
-  data.classes = folder_classes(path, entries, folder_names, classes);
+  data.classes = folder_classes(path, entries, folder_names, classes, limits);
   data.class_names = class_names(folder_names, data.classes);
   data.count = static_cast<int>(entries.size());
   data.pixels.resize(data.image_bytes() * data.count);

@@ -4,6 +4,7 @@ list(APPEND SIGNSNET_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/data/batch_assembler.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/data/dataset.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/data/hdf5_reader.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/data/hdf5_superblock.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/data/hdf5_util.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/data/image_decode.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/data/image_folder.cpp

@@ -154,10 +154,15 @@ double read_float_attr(const std::string& file, hid_t object, const std::string&
   return v;
 }
 
-std::string read_string_attr(const std::string& file, hid_t object, const std::string& name) {
+std::string read_string_attr(const std::string& file, hid_t object, const std::string& name,
+                             std::int64_t max_bytes) {
   H5Id attr = open_attr(file, object, name);
   H5Id type(H5Aget_type(attr.get()), H5Tclose);
+  H5Id space(H5Aget_space(attr.get()), H5Sclose);
   if (H5Tget_class(type.get()) != H5T_STRING) fail(file, name, "a string", "another type");
+  // A string array would make HDF5 write past the one string read below.
+  if (H5Sget_simple_extent_npoints(space.get()) != 1)
+    fail(file, name, "one string", std::to_string(H5Sget_simple_extent_npoints(space.get())));
   if (H5Tis_variable_str(type.get()) > 0) {
     char* text = nullptr;  // read with the file's own type: HDF5 does not convert charsets
     if (H5Aread(attr.get(), type.get(), &text) < 0 || !text)
@@ -166,14 +171,18 @@ std::string read_string_attr(const std::string& file, hid_t object, const std::s
     H5free_memory(text);
     return out;
   }
-  std::string out(H5Tget_size(type.get()), '\0');
+  const std::size_t size = H5Tget_size(type.get());
+  if (size > static_cast<std::size_t>(max_bytes))
+    fail(file, name, "at most " + std::to_string(max_bytes) + " bytes", std::to_string(size));
+  std::string out(size, '\0');
   if (H5Aread(attr.get(), type.get(), out.data()) < 0)
     fail(file, name, "a readable string", "an HDF5 error");
   return out.substr(0, out.find('\0'));
 }
 
 std::vector<std::int64_t> read_int_matrix_attr(const std::string& file, hid_t object,
-                                               const std::string& name, hsize_t cols) {
+                                               const std::string& name, hsize_t cols,
+                                               std::int64_t max_rows) {
   H5Id attr = open_attr(file, object, name);
   H5Id space(H5Aget_space(attr.get()), H5Sclose);
   H5Id type(H5Aget_type(attr.get()), H5Tclose);
@@ -184,6 +193,8 @@ std::vector<std::int64_t> read_int_matrix_attr(const std::string& file, hid_t ob
     fail(file, name, "an integer array (n, " + std::to_string(cols) + ")",
          "rank " + std::to_string(rank) + " with " + std::to_string(dims[1]) + " columns");
   }
+  if (dims[0] > static_cast<hsize_t>(max_rows))
+    fail(file, name, "at most " + std::to_string(max_rows) + " rows", std::to_string(dims[0]));
   std::vector<std::int64_t> v(dims[0] * dims[1]);
   if (H5Aread(attr.get(), H5T_NATIVE_INT64, v.data()) < 0)
     fail(file, name, "a readable array", "an HDF5 error");

@@ -66,10 +66,13 @@ void write_attr(const std::string& file, hid_t object, const std::string& name,
 std::int64_t read_int_attr(const std::string& file, hid_t object, const std::string& name);
 std::uint64_t read_uint_attr(const std::string& file, hid_t object, const std::string& name);
 double read_float_attr(const std::string& file, hid_t object, const std::string& name);
-std::string read_string_attr(const std::string& file, hid_t object, const std::string& name);
-/// A 2-D int64 attribute; `cols` is the expected row length.
+/// A string of at most `max_bytes` (checked on a fixed-length type before reading).
+std::string read_string_attr(const std::string& file, hid_t object, const std::string& name,
+                             std::int64_t max_bytes);
+/// A 2-D int64 attribute; `cols` is the expected row length, `max_rows` checked before reading.
 std::vector<std::int64_t> read_int_matrix_attr(const std::string& file, hid_t object,
-                                               const std::string& name, hsize_t cols);
+                                               const std::string& name, hsize_t cols,
+                                               std::int64_t max_rows);
 
 /// Writes a float32 dataset of `shape` (a scalar vector of length 1 for shape {}).
 void write_floats(const std::string& file, hid_t group, const std::string& name,

@@ -1,5 +1,6 @@
 # lib/io: HDF5 checkpoints.
 set(SIGNSNET_IO_SOURCES
+  ${CMAKE_CURRENT_SOURCE_DIR}/io/checkpoint_limits.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/io/checkpoint_read.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/io/checkpoint_write.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/io/h5.cpp

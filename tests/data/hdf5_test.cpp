@@ -199,6 +199,34 @@ TEST_F(Hdf5Test, LabelCountDiffersFromImageCount) {
               HasSubstr("count.h5: grid_y.shape: expected (N,), (1, N) or (N, 1), got (2, 2)"));
 }
 
+// Found by fuzz_hdf5 (UBSan): with no class list the class count is the largest label + 1, and
+// a uint64 label converted to INT64_MAX overflowed that sum; a label of 2^31 - 2 made 2^31 - 1
+// classes, each given a name string. Labels are now checked against LoadLimits::max_classes.
+TEST_F(Hdf5Test, HugeLabelWithoutAClassList) {
+  const auto path = file("huge_label.h5");
+  const std::vector<std::uint8_t> pixels(2 * 2 * 2 * 3, 7);
+  const std::uint64_t labels[2] = {0, UINT64_MAX};
+  {
+    H5Writer w(path);
+    w.add("train_set_x", H5T_STD_U8LE, H5T_NATIVE_UINT8, {2, 2, 2, 3}, pixels.data());
+    w.add("train_set_y", H5T_STD_U64LE, H5T_NATIVE_UINT64, {2}, labels);
+  }
+  EXPECT_EQ(message_of<std::runtime_error>([&] { load_hdf5(path); }),
+            path + ": train_set_y[1]: expected a class in [0, 1048576), got 9223372036854775807");
+  const std::int64_t big[2] = {1, (std::int64_t{1} << 31) - 2};
+  {
+    H5Writer w(path);
+    w.add("train_set_x", H5T_STD_U8LE, H5T_NATIVE_UINT8, {2, 2, 2, 3}, pixels.data());
+    w.add("train_set_y", H5T_STD_I64LE, H5T_NATIVE_INT64, {2}, big);
+  }
+  EXPECT_EQ(message_of<std::runtime_error>([&] { load_hdf5(path); }),
+            path + ": train_set_y[1]: expected a class in [0, 1048576), got 2147483646");
+  LoadLimits few;
+  few.max_classes = 2;
+  EXPECT_EQ(message_of<std::runtime_error>([&] { load_hdf5(path, {}, 0, few); }),
+            path + ": train_set_y[1]: expected a class in [0, 2), got 2147483646");
+}
+
 TEST_F(Hdf5Test, ZeroRows) {
   const auto path = file("empty.h5");
   test::write_signs_h5(path, 0, 64, 64, 6);
@@ -252,6 +280,32 @@ TEST_F(Hdf5Test, TruncatedFile) {
   const auto msg = message_of<std::runtime_error>([&] { load_hdf5(cut); });
   EXPECT_THAT(msg, HasSubstr("cut.h5: file: expected a readable HDF5 file, got"));
   EXPECT_THAT(msg, HasSubstr("truncated file"));
+}
+
+// Found by fuzz_hdf5 (tests/fuzz/README.md): HDF5 1.10.8 checks a file's length against the
+// end-of-file address in its superblock plus the stored base address. A cut file whose base
+// address is raised by the cut length passed, and H5Literate then crashed (SEGV) reading the
+// root group's local heap past the end. signsnet now refuses a base address other than 0.
+TEST_F(Hdf5Test, CutFileWithARaisedBaseAddress) {
+  const auto path = file("based.h5");
+  test::write_signs_h5(path, 3, 4, 4, 2);
+  std::vector<std::uint8_t> bytes = test::read_bytes(path);
+  ASSERT_EQ(bytes[8], 0);   // superblock version 0 ...
+  ASSERT_EQ(bytes[13], 8);  // ... with 8-byte addresses: base address at 24
+  const std::uint64_t kept = 1744, base = bytes.size() - kept;
+  bytes.resize(kept);
+  for (int i = 0; i < 8; ++i) bytes[24 + i] = static_cast<std::uint8_t>(base >> (8 * i));
+  test::write_bytes(path, bytes);
+  EXPECT_EQ(message_of<std::runtime_error>([&] { load_hdf5(path); }),
+            path + ": superblock.base_address: expected 0, got " + std::to_string(base));
+}
+
+// fuzz_hdf5's crash input, minimized (1744 bytes, from the synthetic seed): the cut file above
+// with damaged root-group addresses besides. Before the check, H5Literate crashed on it (SEGV).
+TEST_F(Hdf5Test, FuzzRegressionH5LiterateSegv) {
+  const std::string path = std::string(SIGNSNET_FUZZ_REGRESSIONS) + "/hdf5-h5literate-segv.h5";
+  EXPECT_EQ(message_of<std::runtime_error>([&] { load_hdf5(path); }),
+            path + ": superblock.base_address: expected 0, got 11504");
 }
 
 TEST_F(Hdf5Test, ADirectoryIsNotAFile) {
