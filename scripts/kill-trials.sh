@@ -20,8 +20,8 @@ for f in "$cli" "$diff_tool" "$photos" "$data/test_signs.h5"; do
 done
 
 threads=${SIGNSNET_KILL_THREADS:-2}
-# Each odd trial advances the run by one or two epochs, each even one by none.
-epochs=${SIGNSNET_KILL_EPOCHS:-$((trials + 8))}
+# Each odd trial advances the run by one or two epochs, each even one by none (or one).
+epochs=${SIGNSNET_KILL_EPOCHS:-$((trials * 2))}
 run_args=(--config tiny --input-size 64 --batch 32 --epochs "$epochs" --val-split 0.1 --seed 3
           --threads "$threads" --loader-threads 2 --json)
 work="$build/kill-trials"

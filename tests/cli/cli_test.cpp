@@ -147,6 +147,15 @@ TEST(Cli, MissingPathsAreDataOrCheckpointErrors) {
       "/nonexistent/last.h5: file: expected an HDF5 checkpoint, got no such file");
 }
 
+// --max-input-mb caps what a data set may declare: 1400 images of 16x16x3 are 1.03 MiB.
+TEST(Cli, MaxInputMbRefusesALargerDataSetBeforeLoadingIt) {
+  const std::string dir = scratch("cli_limits");
+  write_h5(dir + "/big.h5", test::synthetic_dataset(1400, 16, 3), "train_set");
+  expect_one_error_line(
+      cli("train --train '" + dir + "/big.h5' --max-input-mb 1 --epochs 1" + kTinyRun), 4,
+      dir + "/big.h5: train_set_x.shape: expected at most 1048576 bytes, got 1075200 bytes");
+}
+
 TEST(Cli, TrainsEvaluatesAndLogs) {
   const std::string dir = trained_run();
   EXPECT_TRUE(std::filesystem::exists(dir + "/last.h5"));
