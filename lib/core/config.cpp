@@ -47,9 +47,16 @@ ModelConfig ModelConfig::tiny(int input_size, int classes) {
 
 void ModelConfig::validate() const {
   require(input_channels >= 1 && input_channels <= 4, "input_channels", "1..4", input_channels);
-  require(classes >= 2, "classes", "at least 2", classes);
-  require(stem_channels >= 1, "stem_channels", "at least 1", stem_channels);
-  require(kernel >= 1 && kernel % 2 == 1, "kernel", "an odd size", kernel);
+  // Upper bounds far above any ResNet keep every size and index computation in range (a
+  // million-channel stage ended in SIGFPE inside the build).
+  constexpr int kMaxWidth = 1 << 16, kMaxSide = 1 << 14;
+  require(classes >= 2 && classes <= (1 << 20), "classes", "2..1048576", classes);
+  require(stem_channels >= 1 && stem_channels <= kMaxWidth, "stem_channels", "1..65536",
+          stem_channels);
+  require(kernel >= 1 && kernel <= 31 && kernel % 2 == 1, "kernel", "an odd size up to 31",
+          kernel);
+  require(input_height <= kMaxSide, "input_height", "at most 16384", input_height);
+  require(input_width <= kMaxSide, "input_width", "at most 16384", input_width);
   require(!stages.empty(), "stages", "at least one stage", 0);
   require(bn_epsilon > 0, "bn_epsilon", "> 0", bn_epsilon);
   require(bn_momentum >= 0 && bn_momentum < 1, "bn_momentum", "in [0, 1)", bn_momentum);
@@ -62,9 +69,11 @@ void ModelConfig::validate() const {
   for (std::size_t i = 0; i < stages.size(); ++i) {
     const StageConfig& s = stages[i];
     const std::string f = "stages[" + std::to_string(i) + "]";
-    require(s.blocks >= 1, f + ".blocks", "at least 1", s.blocks);
+    require(s.blocks >= 1 && s.blocks <= 1024, f + ".blocks", "1..1024", s.blocks);
     require(s.mid >= 1 && s.out >= 1, f + ".mid/out", "at least 1", std::min(s.mid, s.out));
-    require(s.stride >= 1, f + ".stride", "at least 1", s.stride);
+    require(s.mid <= kMaxWidth && s.out <= kMaxWidth, f + ".mid/out", "at most 65536",
+            std::max(s.mid, s.out));
+    require(s.stride >= 1 && s.stride <= 64, f + ".stride", "1..64", s.stride);
   }
 }
 

@@ -234,6 +234,14 @@ TEST(ModelTest, BadConfigsNameTheField) {
   c.bn_momentum = 1.5f;
   EXPECT_THROW(Model(c, 1), std::invalid_argument);
   EXPECT_THROW(Model(ModelConfig(), 0), std::invalid_argument);
+  c = ModelConfig::tiny();
+  c.stages[1].mid = 1 << 20;  // a million channels: refused before anything is built
+  try {
+    c.validate();
+    FAIL() << "expected an exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("stages[1].mid/out"));
+  }
   Model m(ModelConfig::tiny(), 2);
   EXPECT_THROW(m.set_label_smoothing(1.0f), std::invalid_argument);
 }
