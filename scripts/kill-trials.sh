@@ -43,7 +43,11 @@ random_delay() {
   awk -v total="$seconds" -v epochs="$epochs" -v r="$RANDOM" \
     'BEGIN { printf "%.3f", r / 32768 * total / epochs }'
 }
-epochs_logged() { grep -c '"epoch"' "$1" 2>/dev/null || true; }
+epochs_logged() {
+  local n
+  n=$(grep -c '"epoch"' "$1" 2>/dev/null) || true
+  echo "${n:-0}"
+}
 
 during_write=0 random_moment=0 loads=0
 for ((t = 1; t <= trials; ++t)); do
