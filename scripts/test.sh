@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds (Release) and runs every test with
-# ctest, then the reliability trials (kills during training and saving, a full and a read-only
+# ctest, installs it and builds examples/classify against the install, then the reliability trials (kills during training and saving, a full and a read-only
 # disk), then the suite again under AddressSanitizer, UndefinedBehaviorSanitizer and
 # LeakSanitizer, then each fuzz target for 60 s.
 # SIGNSNET_SKIP_SANITIZE=1 skips the sanitizer pass, SIGNSNET_SKIP_TRIALS=1 the trials and
@@ -12,6 +12,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 echo "== Release build and tests"
 "$root/scripts/build.sh" "$root/build"
 ctest --test-dir "$root/build" --output-on-failure -j 2
+
+echo "== Install, and the example application built against the installed package"
+"$root/scripts/install-check.sh" "$root/build"
 
 if [ "${SIGNSNET_SKIP_TRIALS:-0}" != "1" ]; then
   echo "== Kill trials"
