@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds (Release) and runs every test with
 # ctest, installs signsnet and builds examples/classify against the install, then the
-# reliability trials (kills during training and saving, a full and a read-only disk), then the suite again under AddressSanitizer, UndefinedBehaviorSanitizer and
-# LeakSanitizer, then each fuzz target for 60 s.
+# reliability trials (kills during training and saving, a full and a read-only disk), then the
+# suite again under AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer, then each
+# fuzz target for 60 s.
 # SIGNSNET_SKIP_SANITIZE=1 skips the sanitizer pass, SIGNSNET_SKIP_TRIALS=1 the trials and
 # SIGNSNET_SKIP_FUZZ=1 the fuzzing (quicker local runs).
 set -euo pipefail
