@@ -1,0 +1,178 @@
+// The exported model in ONNX Runtime (onnxruntime-node on the CPU, tests/node/onnx_check.js) on
+// the 120 SIGNS test images: the same classes as signsnet and probabilities within 1e-4, in one
+// batch of 120 and in batches of 7 (the batch dimension is dynamic). The models are trained
+// briefly on train_signs.h5 and their batch norm statistics recalibrated, so weights and
+// statistics are far from their initial values and the predictions mean something.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "signsnet/onnx.hpp"
+#include "signsnet/trainer.hpp"
+#include "train/synthetic.hpp"
+
+namespace signsnet {
+namespace {
+
+constexpr double kTolerance = 1e-4;
+const std::vector<int> kBatches = {120, 7};
+
+std::string node_dir() {
+  return SIGNSNET_NODE_DIR;
+}
+
+// The Node.js side must be there: a missing node or node_modules fails the test.
+void require_node() {
+  const std::string node = SIGNSNET_NODE;
+  ASSERT_EQ(::access(node.c_str(), X_OK), 0)
+      << "node not found (CMake's find_program(SIGNSNET_NODE node) gave '" << node
+      << "'): install Node.js (scripts/install-deps.sh) and configure again";
+  const std::string ort = node_dir() + "/node_modules/onnxruntime-node/package.json";
+  ASSERT_TRUE(std::filesystem::exists(ort))
+      << "onnxruntime-node is not installed (no " << ort << "): run scripts/install-deps.sh, or "
+      << "cd tests/node && npm ci --ignore-scripts";
+}
+
+std::string data_file(const std::string& name) {
+  return std::string(SIGNSNET_DATA_DIR) + "/" + name;
+}
+
+// `steps` Adam steps on shuffled training batches, then the moving statistics recalibrated on
+// `recalibration` batches under the trained weights.
+void train_briefly(Model& model, const Dataset& train, int steps, int recalibration) {
+  LoaderConfig lc;
+  lc.batch_size = model.batch_size();
+  lc.drop_last = true;
+  lc.seed = 3;
+  lc.layout = model.input_layout();
+  Loader loader(train, lc);
+  Batch b;
+  int epoch = 0;
+  for (int s = 0; s < steps; ++s) {
+    if (!loader.next(b)) {
+      loader.start_epoch(++epoch);
+      loader.next(b);
+    }
+    model.train_step(b.images.data(), b.labels.data(), b.count);
+  }
+  loader.start_epoch(1000);
+  model.begin_bn_recalibration();
+  for (int i = 0; i < recalibration && loader.next(b); ++i)
+    model.accumulate_bn_statistics(b.images.data(), b.count);
+  model.end_bn_recalibration();
+}
+
+void write_floats(const std::string& path, const std::vector<float>& v) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * 4));
+  ASSERT_TRUE(out.good()) << path;
+}
+
+// The images as the exported model takes them: NHWC float32, pixel / 255 (what signsnet's loader
+// computes before laying the batch out for the model).
+std::vector<float> nhwc_inputs(const Dataset& d) {
+  std::vector<float> x(d.pixels.size());
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(d.pixels[i] / 255.0);
+  return x;
+}
+
+// Writes the case file onnx_check.js reads; returns its path.
+std::string write_case(const std::string& dir, const std::string& onnx, const Dataset& test,
+                       const Evaluation& e) {
+  write_floats(dir + "/inputs.f32", nhwc_inputs(test));
+  write_floats(dir + "/expected.f32", e.probabilities);
+  const nlohmann::json c = {{"model", onnx},
+                            {"input_name", "images"},
+                            {"output_name", "probabilities"},
+                            {"inputs", dir + "/inputs.f32"},
+                            {"image_shape", {test.height, test.width, test.channels}},
+                            {"expected", dir + "/expected.f32"},
+                            {"count", test.count},
+                            {"classes", test.classes},
+                            {"batches", kBatches},
+                            {"tolerance", kTolerance},
+                            {"labels", test.labels},
+                            {"result", dir + "/result.json"}};
+  std::ofstream(dir + "/case.json") << c.dump(1);
+  return dir + "/case.json";
+}
+
+// Runs onnx_check.js; returns its exit code, with its output in `output`.
+int run_node(const std::string& case_file, std::string& output) {
+  const std::string log = case_file + ".log";
+  const std::string cmd = "'" SIGNSNET_NODE "' '" + node_dir() + "/onnx_check.js' '" + case_file +
+                          "' >'" + log + "' 2>&1";
+  const int status = std::system(cmd.c_str());
+  const std::vector<char> text = test::file_bytes(log);
+  output.assign(text.begin(), text.end());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void check_against_onnx_runtime(const std::string& name, const ModelConfig& config, int steps) {
+  require_node();
+  if (::testing::Test::HasFatalFailure()) return;
+  if (!std::filesystem::exists(data_file("test_signs.h5"))) GTEST_SKIP() << "no SIGNS data";
+  const Dataset train = load_hdf5(data_file("train_signs.h5"));
+  const Dataset test = load_hdf5(data_file("test_signs.h5"));
+  ASSERT_EQ(test.count, 120);
+  Model model(config, 32);
+  train_briefly(model, train, steps, 8);
+  const Evaluation e = evaluate_dataset(model, test, 32);
+  std::printf("%s: signsnet test accuracy after %d steps: %.3f\n", name.c_str(), steps, e.accuracy);
+  const std::string dir = test::scratch("onnx_runtime_" + name);
+  const std::string onnx = dir + "/" + name + ".onnx";
+  export_onnx(model, onnx);
+  std::string output;
+  const int code = run_node(write_case(dir, onnx, test, e), output);
+  std::printf("%s", output.c_str());
+  ASSERT_EQ(code, 0) << output;
+  std::ifstream in(dir + "/result.json");
+  const nlohmann::json result = nlohmann::json::parse(in);
+  ASSERT_EQ(result["runs"].size(), kBatches.size());
+  for (const nlohmann::json& run : result["runs"]) {
+    const std::string batch = std::to_string(run["batch"].get<int>());
+    EXPECT_EQ(run["agree"].get<int>(), 120) << "batch " << batch;
+    EXPECT_LE(run["max_abs_diff"].get<double>(), kTolerance) << "batch " << batch;
+    ::testing::Test::RecordProperty("max_abs_diff_batch_" + batch,
+                                    std::to_string(run["max_abs_diff"].get<double>()));
+  }
+}
+
+// onnx_check.js is no rubber stamp: a probability off by 2e-4 or another class fails it.
+TEST(OnnxRuntime, CheckFailsOnDifferences) {
+  require_node();
+  if (::testing::Test::HasFatalFailure()) return;
+  const Dataset data = test::synthetic_dataset(12, 16, 3);
+  Model model(ModelConfig::tiny(16, 3), 4);
+  Evaluation e = evaluate_dataset(model, data, 4);
+  const std::string dir = test::scratch("onnx_runtime_check");
+  const std::string onnx = dir + "/tiny.onnx";
+  export_onnx(model, onnx);
+  std::string output;
+  ASSERT_EQ(run_node(write_case(dir, onnx, data, e), output), 0) << output;
+  e.probabilities[5] += 2e-4f;
+  EXPECT_EQ(run_node(write_case(dir, onnx, data, e), output), 1) << output;
+  EXPECT_NE(output.find("max |p_ort - p_signsnet| 2.0"), std::string::npos) << output;
+  e.probabilities[5] -= 2e-4f;
+  const int other = (e.predictions[0] + 1) % 3;
+  for (int k = 0; k < 3; ++k) e.probabilities[k] = k == other ? 1.0f : 0.0f;
+  EXPECT_EQ(run_node(write_case(dir, onnx, data, e), output), 1) << output;
+  EXPECT_NE(output.find("class mismatch: image 0: ONNX Runtime " +
+                        std::to_string(e.predictions[0]) + ", signsnet " + std::to_string(other)),
+            std::string::npos)
+      << output;
+}
+
+TEST(OnnxRuntime, TinyMatchesSignsnetOnSignsTestSet) {
+  check_against_onnx_runtime("tiny", ModelConfig::tiny(64, 6), 60);
+}
+
+TEST(OnnxRuntime, ResNet50MatchesSignsnetOnSignsTestSet) {
+  check_against_onnx_runtime("resnet50", ModelConfig::resnet50(), 20);
+}
+
+}  // namespace
+}  // namespace signsnet
