@@ -6,10 +6,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <set>
 
+#include "onnx/onnx_test_util.hpp"
 #include "signsnet/onnx.hpp"
 #include "signsnet/trainer.hpp"
 #include "train/synthetic.hpp"
@@ -71,32 +75,47 @@ void write_floats(const std::string& path, const std::vector<float>& v) {
   ASSERT_TRUE(out.good()) << path;
 }
 
-// The images as the exported model takes them: NHWC float32, pixel / 255 (what signsnet's loader
-// computes before laying the batch out for the model).
-std::vector<float> nhwc_inputs(const Dataset& d) {
-  std::vector<float> x(d.pixels.size());
-  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(d.pixels[i] / 255.0);
-  return x;
+// What onnx_check.js compares: inputs as the exported model takes them and signsnet's outputs.
+struct OrtCase {
+  std::vector<float> inputs;              // count x image_shape
+  std::vector<std::int64_t> image_shape;  // one image in the exported input layout
+  std::vector<float> expected;            // count x classes, from signsnet
+  int count = 0, classes = 0;
+  std::vector<std::int32_t> labels;  // optional
+};
+
+// The SIGNS images as the exported model takes them, NHWC float32 pixel / 255 (what signsnet's
+// loader computes before laying the batch out for the model), with signsnet's probabilities.
+OrtCase signs_case(const Dataset& d, const Evaluation& e) {
+  OrtCase c{std::vector<float>(d.pixels.size()),
+            {d.height, d.width, d.channels},
+            e.probabilities,
+            d.count,
+            d.classes,
+            d.labels};
+  for (std::size_t i = 0; i < c.inputs.size(); ++i)
+    c.inputs[i] = static_cast<float>(d.pixels[i] / 255.0);
+  return c;
 }
 
 // Writes the case file onnx_check.js reads; returns its path.
-std::string write_case(const std::string& dir, const std::string& onnx, const Dataset& test,
-                       const Evaluation& e) {
-  write_floats(dir + "/inputs.f32", nhwc_inputs(test));
-  write_floats(dir + "/expected.f32", e.probabilities);
-  const nlohmann::json c = {{"model", onnx},
-                            {"input_name", "images"},
-                            {"output_name", "probabilities"},
-                            {"inputs", dir + "/inputs.f32"},
-                            {"image_shape", {test.height, test.width, test.channels}},
-                            {"expected", dir + "/expected.f32"},
-                            {"count", test.count},
-                            {"classes", test.classes},
-                            {"batches", kBatches},
-                            {"tolerance", kTolerance},
-                            {"labels", test.labels},
-                            {"result", dir + "/result.json"}};
-  std::ofstream(dir + "/case.json") << c.dump(1);
+std::string write_case(const std::string& dir, const std::string& onnx, const OrtCase& c,
+                       const OnnxExportOptions& o = {}) {
+  write_floats(dir + "/inputs.f32", c.inputs);
+  write_floats(dir + "/expected.f32", c.expected);
+  nlohmann::json j = {{"model", onnx},
+                      {"input_name", o.input_name},
+                      {"output_name", o.output_name},
+                      {"inputs", dir + "/inputs.f32"},
+                      {"image_shape", c.image_shape},
+                      {"expected", dir + "/expected.f32"},
+                      {"count", c.count},
+                      {"classes", c.classes},
+                      {"batches", kBatches},
+                      {"tolerance", kTolerance},
+                      {"result", dir + "/result.json"}};
+  if (!c.labels.empty()) j["labels"] = c.labels;
+  std::ofstream(dir + "/case.json") << j.dump(1);
   return dir + "/case.json";
 }
 
@@ -126,7 +145,7 @@ void check_against_onnx_runtime(const std::string& name, const ModelConfig& conf
   const std::string onnx = dir + "/" + name + ".onnx";
   export_onnx(model, onnx);
   std::string output;
-  const int code = run_node(write_case(dir, onnx, test, e), output);
+  const int code = run_node(write_case(dir, onnx, signs_case(test, e)), output);
   std::printf("%s", output.c_str());
   ASSERT_EQ(code, 0) << output;
   std::ifstream in(dir + "/result.json");
@@ -152,18 +171,98 @@ TEST(OnnxRuntime, CheckFailsOnDifferences) {
   const std::string onnx = dir + "/tiny.onnx";
   export_onnx(model, onnx);
   std::string output;
-  ASSERT_EQ(run_node(write_case(dir, onnx, data, e), output), 0) << output;
+  ASSERT_EQ(run_node(write_case(dir, onnx, signs_case(data, e)), output), 0) << output;
   e.probabilities[5] += 2e-4f;
-  EXPECT_EQ(run_node(write_case(dir, onnx, data, e), output), 1) << output;
+  EXPECT_EQ(run_node(write_case(dir, onnx, signs_case(data, e)), output), 1) << output;
   EXPECT_NE(output.find("max |p_ort - p_signsnet| 2.0"), std::string::npos) << output;
   e.probabilities[5] -= 2e-4f;
   const int other = (e.predictions[0] + 1) % 3;
   for (int k = 0; k < 3; ++k) e.probabilities[k] = k == other ? 1.0f : 0.0f;
-  EXPECT_EQ(run_node(write_case(dir, onnx, data, e), output), 1) << output;
+  EXPECT_EQ(run_node(write_case(dir, onnx, signs_case(data, e)), output), 1) << output;
   EXPECT_NE(output.find("class mismatch: image 0: ONNX Runtime " +
                         std::to_string(e.predictions[0]) + ", signsnet " + std::to_string(other)),
             std::string::npos)
       << output;
+}
+
+// NHWC images of `c`'s size with seeded values in [0, 1]; `nchw` gets the same as NCHW.
+std::vector<float> random_images(const ModelConfig& c, int count, std::vector<float>& nchw) {
+  const int h = c.input_height, w = c.input_width, ch = c.input_channels;
+  std::vector<float> nhwc(static_cast<std::size_t>(count) * h * w * ch);
+  nchw.resize(nhwc.size());
+  std::mt19937 rng(17);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  // Each image its own brightness and vertical gradient, so that the outputs differ.
+  const std::size_t row = static_cast<std::size_t>(w) * ch;
+  for (std::size_t i = 0; i < nhwc.size(); ++i) {
+    const int n = static_cast<int>(i / (row * h)), y = static_cast<int>(i / row % h);
+    const float gradient = n % 2 ? static_cast<float>(y) / h : 1.0f - static_cast<float>(y) / h;
+    nhwc[i] = u(rng) * (0.1f + 0.9f * n / count) * gradient;
+  }
+  for (int n = 0; n < count; ++n)
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x)
+        for (int k = 0; k < ch; ++k)
+          nchw[((static_cast<std::size_t>(n) * ch + k) * h + y) * w + x] =
+              nhwc[((static_cast<std::size_t>(n) * h + y) * w + x) * ch + k];
+  return nhwc;
+}
+
+// A config unlike the SIGNS ones: one input channel, a 40x24 input, kernel 5, an identity block,
+// and a 2x1 map before the dense layer (where Flatten's order matters); random batch norm scales
+// and shifts, statistics of the images. Both input layouts, other input and output names.
+TEST(OnnxRuntime, OtherConfigMatchesSignsnetInBothLayouts) {
+  require_node();
+  if (::testing::Test::HasFatalFailure()) return;
+  ModelConfig c;
+  c.input_height = 40;
+  c.input_width = 24;
+  c.input_channels = 1;
+  c.classes = 4;
+  c.stem_channels = 8;
+  c.kernel = 5;
+  c.stages = {{2, 8, 16, 1}, {1, 8, 24, 2}};
+  c.seed = 9;
+  Model model(c, 4);
+  test::randomize_batchnorm(model, 21);
+  // A strong dense layer, so that each of the 2x1 positions and channels sways the classes.
+  std::vector<float> dense(static_cast<std::size_t>(c.classes) * 24 * 2);
+  std::mt19937 rng(5);
+  for (float& v : dense) v = std::uniform_real_distribution<float>(-1.0f, 1.0f)(rng);
+  model.write("head.dense.weight", dense.data());
+  const int count = 20;
+  std::vector<float> nchw;
+  const std::vector<float> nhwc = random_images(c, count, nchw);
+  OrtCase oc{{}, {}, std::vector<float>(count * c.classes), count, c.classes, {}};
+  const float* images = model.input_layout() == ImageLayout::nchw ? nchw.data() : nhwc.data();
+  // Statistics of these images under the weights: every layer's output then varies with its input.
+  model.begin_bn_recalibration();
+  model.accumulate_bn_statistics(images, count);
+  model.end_bn_recalibration();
+  model.predict(images, count, oc.expected.data());
+  std::set<int> classes;
+  for (int n = 0; n < count; ++n) {
+    const float* p = oc.expected.data() + n * c.classes;
+    classes.insert(static_cast<int>(std::max_element(p, p + c.classes) - p));
+  }
+  ASSERT_GE(classes.size(), 2u) << "every image gets the same class: a weak test";
+  for (ImageLayout layout : {ImageLayout::nchw, ImageLayout::nhwc}) {
+    const bool is_nchw = layout == ImageLayout::nchw;
+    SCOPED_TRACE(is_nchw ? "NCHW" : "NHWC");
+    OnnxExportOptions o;
+    o.input_layout = layout;
+    o.input_name = "x";
+    o.output_name = "p";
+    const std::string dir =
+        test::scratch(std::string("onnx_runtime_other_") + (is_nchw ? "nchw" : "nhwc"));
+    export_onnx(model, dir + "/other.onnx", o);
+    oc.inputs = is_nchw ? nchw : nhwc;
+    oc.image_shape =
+        is_nchw ? std::vector<std::int64_t>{1, 40, 24} : std::vector<std::int64_t>{40, 24, 1};
+    std::string output;
+    EXPECT_EQ(run_node(write_case(dir, dir + "/other.onnx", oc, o), output), 0) << output;
+    std::printf("%s", output.c_str());
+  }
 }
 
 TEST(OnnxRuntime, TinyMatchesSignsnetOnSignsTestSet) {
