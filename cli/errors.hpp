@@ -16,6 +16,7 @@ enum ExitCode : int {
   kDiverged = 3,      ///< training stopped on a NaN or infinite loss
   kData = 4,          ///< a data path is missing or a data file is unreadable
   kCheckpoint = 5,    ///< a checkpoint is missing, unreadable, or of another architecture/version
+  kExport = 6,        ///< the ONNX file cannot be built or written
   kInterrupted = 130  ///< Ctrl-C during training (after saving a checkpoint)
 };
 

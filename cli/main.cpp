@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "errors.hpp"
 #include "signsnet/checkpoint.hpp"
+#include "signsnet/onnx.hpp"
 #include "signsnet/trainer.hpp"
 
 namespace {
@@ -18,7 +19,8 @@ using namespace signsnet::cli;
 
 constexpr const char* kExitCodes =
     "Exit codes: 0 success, 1 other error, 2 bad flags or values, 3 training diverged (NaN/inf "
-    "loss), 4 data error, 5 checkpoint error, 130 interrupted (a checkpoint was saved).";
+    "loss), 4 data error, 5 checkpoint error, 6 ONNX export error, 130 interrupted (a checkpoint "
+    "was saved).";
 
 int fail(int code, std::string message) {
   for (char& c : message) {
@@ -33,7 +35,8 @@ int run(int argc, char** argv) {
   app.footer(kExitCodes);
   app.require_subcommand(0, 1);  // checked below, so unknown flags are reported first
   const std::function<int()> commands[] = {add_train_command(app), add_evaluate_command(app),
-                                           add_predict_command(app), add_summary_command(app)};
+                                           add_predict_command(app), add_summary_command(app),
+                                           add_export_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -45,7 +48,7 @@ int run(int argc, char** argv) {
     const int code = command();
     if (code >= 0) return code;
   }
-  return fail(kUsage, "expected a subcommand: train, evaluate, predict or summary");
+  return fail(kUsage, "expected a subcommand: train, evaluate, predict, summary or export");
 }
 
 }  // namespace
@@ -68,6 +71,8 @@ int main(int argc, char** argv) {
     return fail(kData, e.what());
   } catch (const signsnet::CheckpointError& e) {
     return fail(kCheckpoint, e.what());
+  } catch (const signsnet::OnnxExportError& e) {
+    return fail(kExport, e.what());
   } catch (const std::exception& e) {
     return fail(kOther, e.what());
   }
