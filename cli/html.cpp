@@ -1,5 +1,6 @@
 #include "html.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -49,6 +50,12 @@ std::string tick_text(double value) {
   char text[64];
   std::snprintf(text, sizeof text, "%.6g", value);
   return text;
+}
+
+std::string bar_cell(double fraction, int full_px) {
+  const double width = std::isfinite(fraction) ? std::clamp(fraction, 0.0, 1.0) * full_px : 0;
+  return "<td class=\"barcell\"><span class=\"bar\" style=\"width:" + fixed(width, 0) +
+         "px\"></span></td>";
 }
 
 }  // namespace signsnet::cli

@@ -17,4 +17,7 @@ std::string percent(double fraction, int digits = 2);
 /// A shortest round-trip-ish rendering for axis ticks: "0.5", "10", "0.001", "1e+06".
 std::string tick_text(double value);
 
+/// A table cell holding a horizontal bar `fraction` (0 to 1) of `full_px` pixels long.
+std::string bar_cell(double fraction, int full_px);
+
 }  // namespace signsnet::cli

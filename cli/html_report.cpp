@@ -40,7 +40,8 @@ table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { padding: 4px 10px; border-bottom: 1px solid #e5e7eb; text-align: left;
   vertical-align: top; }
 th { background: #f9fafb; font-weight: 600; }
-td.num, th.num { text-align: right; }
+td.num, th.num { text-align: right; white-space: nowrap; }
+td.barcell { padding-left: 0; }
 tr.total td { font-weight: 600; border-top: 2px solid #d1d5db; }
 table.kv th { background: none; color: #4b5563; font-weight: 500; white-space: nowrap; }
 td.path { word-break: break-all; }
@@ -57,7 +58,7 @@ svg .marker { stroke: #9ca3af; stroke-dasharray: 4 3; }
 svg .marker-label { fill: #6b7280; font-size: 11px; }
 svg .count { font-size: 13px; font-weight: 600; }
 .bar { display: inline-block; height: 8px; background: #93c5fd; border-radius: 2px;
-  margin-left: 8px; vertical-align: middle; }
+  vertical-align: middle; }
 .grid-images { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr));
   gap: 12px; }
 figure.miss { margin: 0; padding: 8px; border: 1px solid #e5e7eb; border-radius: 6px;
@@ -115,6 +116,47 @@ std::string tiles(const ReportData& d) {
          "</div>";
 }
 
+Series series(const char* name, const char* color) {
+  Series s;
+  s.name = name;
+  s.color = color;
+  return s;
+}
+
+LineChart epoch_chart(const char* title, const char* y_label, const ReportData& d) {
+  LineChart c;
+  c.title = title;
+  c.x_label = "epoch";
+  c.y_label = y_label;
+  c.marker_x = d.checkpoint_epoch;
+  c.marker_label = "checkpoint";
+  return c;
+}
+
+std::string metric_row(const std::string& name, double precision, double recall, double f1,
+                       std::int64_t support, const char* row_class = "") {
+  return std::string("<tr class=\"") + row_class + "\"><td>" + escape_html(name) +
+         "</td><td class=\"num\">" + fixed(precision, 3) + "</td><td class=\"num\">" +
+         fixed(recall, 3) + "</td><td class=\"num\">" + fixed(f1, 3) + "</td>" + bar_cell(f1, 80) +
+         "<td class=\"num\">" + std::to_string(support) + "</td></tr>";
+}
+
+std::string per_class_section(const ReportData& d) {
+  const Metrics& m = d.metrics;
+  std::string s =
+      "<section id=\"per-class\"><h2>Per-class precision and recall</h2><table><thead><tr><th>"
+      "class</th><th class=\"num\">precision</th><th class=\"num\">recall</th><th "
+      "class=\"num\">F1</th><th></th><th class=\"num\">support</th></tr></thead><tbody>";
+  for (int c = 0; c < m.classes; ++c) {
+    const ClassMetrics& k = m.per_class[c];
+    s += metric_row(d.class_names[c], k.precision, k.recall, k.f1, k.support);
+  }
+  s += metric_row("macro avg", m.macro_precision, m.macro_recall, m.macro_f1, m.count, "total");
+  return s + "<tr><td>accuracy</td><td></td><td></td><td class=\"num\">" + fixed(m.accuracy(), 3) +
+         "</td>" + bar_cell(m.accuracy(), 80) + "<td class=\"num\">" + std::to_string(m.count) +
+         "</td></tr></tbody></table></section>";
+}
+
 }  // namespace
 
 std::string summary_section(const ReportData& d) {
@@ -138,27 +180,6 @@ std::string summary_section(const ReportData& d) {
   for (const auto& [key, value] : d.config) s += kv_row(key, value);
   return s + "</table></details></section>";
 }
-
-namespace {
-
-Series series(const char* name, const char* color) {
-  Series s;
-  s.name = name;
-  s.color = color;
-  return s;
-}
-
-LineChart epoch_chart(const char* title, const char* y_label, const ReportData& d) {
-  LineChart c;
-  c.title = title;
-  c.x_label = "epoch";
-  c.y_label = y_label;
-  c.marker_x = d.checkpoint_epoch;
-  c.marker_label = "checkpoint";
-  return c;
-}
-
-}  // namespace
 
 std::string curves_section(const ReportData& d) {
   Series loss = series("training", kTrainColor), val_loss = series("validation", kValColor);
@@ -187,34 +208,12 @@ std::string curves_section(const ReportData& d) {
 
 std::string metrics_sections(const ReportData& d) {
   const Metrics& m = d.metrics;
-  const std::string errors = std::to_string(m.count - m.correct);
-  std::string s = "<section id=\"confusion\"><h2>Confusion matrix</h2><p class=\"note\">" +
-                  std::to_string(m.count) + " test images, " + errors +
-                  " misclassified. Rows are true classes, columns predictions; the shade is the "
-                  "share of the row.</p>" +
-                  render_heatmap({"Confusion matrix (test set)", d.class_names, m.confusion}) +
-                  "</section><section id=\"per-class\"><h2>Per-class precision and "
-                  "recall</h2><table><thead><tr><th>class</th><th class=\"num\">precision</th>"
-                  "<th class=\"num\">recall</th><th class=\"num\">F1</th><th class=\"num\">"
-                  "support</th></tr></thead><tbody>";
-  for (int c = 0; c < m.classes; ++c) {
-    const ClassMetrics& k = m.per_class[c];
-    s += "<tr><td>" + escape_html(d.class_names[c]) + "</td><td class=\"num\">" +
-         fixed(k.precision, 3) + "</td><td class=\"num\">" + fixed(k.recall, 3) +
-         "</td><td class=\"num\">" + fixed(k.f1, 3) +
-         "<span class=\"bar\" style=\"width:" + fixed(60 * k.f1, 0) +
-         "px\"></span></td><td class=\"num\">" + std::to_string(k.support) + "</td></tr>";
-  }
-  s += "<tr class=\"total\"><td>macro average</td><td class=\"num\">" +
-       fixed(m.macro_precision, 3) + "</td><td class=\"num\">" + fixed(m.macro_recall, 3) +
-       "</td><td class=\"num\">" + fixed(m.macro_f1, 3) +
-       "<span class=\"bar\" style=\"width:" + fixed(60 * m.macro_f1, 0) +
-       "px\"></span></td><td class=\"num\">" + std::to_string(m.count) +
-       "</td></tr><tr><td>accuracy</td><td></td><td></td><td "
-       "class=\"num\">" +
-       fixed(m.accuracy(), 3) + "</td><td class=\"num\">" + std::to_string(m.count) +
-       "</td></tr></tbody></table></section>";
-  return s;
+  return "<section id=\"confusion\"><h2>Confusion matrix</h2><p class=\"note\">" +
+         std::to_string(m.count) + " test images, " + std::to_string(m.count - m.correct) +
+         " misclassified. Rows are true classes, columns predictions; the shade is the share of "
+         "the row.</p>" +
+         render_heatmap({"Confusion matrix (test set)", d.class_names, m.confusion}) +
+         "</section>" + per_class_section(d);
 }
 
 std::string render_report(const ReportData& d) {

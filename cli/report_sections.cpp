@@ -85,9 +85,8 @@ std::string share_rows(const std::vector<std::pair<std::string, double>>& rows, 
   std::string s;
   for (const auto& [name, ms] : rows) {
     const double share = total > 0 ? ms / total : 0;
-    s += "<tr>" + cell(name) + cell(fixed(ms, 2), true) + "<td class=\"num\">" + percent(share, 1) +
-         "<span class=\"bar\" style=\"width:" + fixed(largest > 0 ? 160 * ms / largest : 0, 0) +
-         "px\"></span></td></tr>";
+    s += "<tr>" + cell(name) + cell(fixed(ms, 2), true) + cell(percent(share, 1), true) +
+         bar_cell(largest > 0 ? ms / largest : 0, 160) + "</tr>";
   }
   return s;
 }
@@ -96,7 +95,7 @@ std::string breakdown_table(const BenchResults& b) {
   if (b.breakdown.empty()) return "";
   const std::string head =
       "<table><thead><tr><th>%s</th><th class=\"num\">ms</th><th class=\"num\">share of "
-      "the step</th></tr></thead><tbody>";
+      "the step</th><th></th></tr></thead><tbody>";
   auto with = [&](const char* first) {
     std::string h = head;
     return h.replace(h.find("%s"), 2, first);
