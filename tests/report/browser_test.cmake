@@ -18,8 +18,8 @@ set(modules_ok FALSE)
 if(EXISTS "${NODE_DIR}/node_modules/playwright-core" AND EXISTS "${NODE_DIR}/node_modules/pngjs")
   set(modules_ok TRUE)
 endif()
-require(modules_ok "expected ${NODE_DIR}/node_modules with playwright-core and pngjs, got none; "
-                   "run: cd ${NODE_DIR} && npm ci --ignore-scripts --no-audit --no-fund")
+require(modules_ok "expected ${NODE_DIR}/node_modules with playwright-core and pngjs, got none; \
+run: cd ${NODE_DIR} && npm ci --ignore-scripts --no-audit --no-fund")
 set(chromium_ok FALSE)
 if(CHROMIUM AND EXISTS "${CHROMIUM}")
   set(chromium_ok TRUE)

@@ -29,4 +29,14 @@ if(TARGET signsnet-report)
       -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/report_browser
       -P ${CMAKE_CURRENT_SOURCE_DIR}/report/browser_test.cmake)
   set_tests_properties(report_browser PROPERTIES TIMEOUT 600)
+  # The checker itself: a page with an external request and script errors must fail it.
+  add_test(NAME report_check_refuses_bad_pages
+    COMMAND ${CMAKE_COMMAND}
+      -DNODE=${SIGNSNET_NODE}
+      -DCHROMIUM=${SIGNSNET_CHROMIUM}
+      -DNODE_DIR=${PROJECT_SOURCE_DIR}/tests/node
+      -DPAGE=${CMAKE_CURRENT_SOURCE_DIR}/report/bad_page.html
+      -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/report_bad_page
+      -P ${CMAKE_CURRENT_SOURCE_DIR}/report/bad_page_test.cmake)
+  set_tests_properties(report_check_refuses_bad_pages PROPERTIES TIMEOUT 120)
 endif()
