@@ -153,7 +153,10 @@ int run_report(const ReportFlags& f) {
   const RunFolder run = read_run_folder(f.run);
   const std::string out = output_path(f);
   ReportData d;
-  if (!f.bench.empty()) require_path(f.bench, "--bench"), d.bench = read_bench(f.bench);
+  if (!f.bench.empty()) {  // read first: a bad file fails before the evaluation
+    require_path(f.bench, "--bench");
+    d.bench = read_bench(f.bench);
+  }
   const std::string checkpoint = f.checkpoint.empty() ? default_checkpoint(f.run) : f.checkpoint;
   const CheckpointState state = as_error<CheckpointError>(
       [&] { return read_checkpoint_state(checkpoint, limits.checkpoint); });

@@ -244,7 +244,10 @@ std::string render_heatmap(const HeatMap& m) {
   if (n == 0 || m.counts.size() != static_cast<std::size_t>(n) * n)
     throw std::invalid_argument("render_heatmap: counts: expected labels squared, got " +
                                 std::to_string(m.counts.size()));
-  const Grid g{n, std::clamp(336.0 / n, 4.0, 56.0), 64, 36};
+  std::size_t longest = 0;  // row labels sit left of the matrix: room for the longest
+  for (const std::string& label : m.labels) longest = std::max(longest, label.size());
+  const double left = std::clamp(30.0 + 7.0 * static_cast<double>(longest), 64.0, 220.0);
+  const Grid g{n, std::clamp(336.0 / n, 4.0, 56.0), left, 36};
   const int width = static_cast<int>(g.left + n * g.cell + 80);
   const int height = static_cast<int>(g.top + n * g.cell + 50);
   std::ostringstream out;
