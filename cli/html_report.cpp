@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 #include <sstream>
+#include <stdexcept>
 
 #include "common.hpp"
 #include "html.hpp"
@@ -217,6 +218,10 @@ std::string metrics_sections(const ReportData& d) {
 }
 
 std::string render_report(const ReportData& d) {
+  if (d.epochs.empty() || d.class_names.size() != static_cast<std::size_t>(d.metrics.classes))
+    throw std::invalid_argument("render_report: expected epochs and one name per class, got " +
+                                std::to_string(d.epochs.size()) + " epochs and " +
+                                std::to_string(d.class_names.size()) + " names");
   std::ostringstream out;
   out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
       << "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src "

@@ -124,5 +124,12 @@ TEST(HtmlReport, NoMistakesNoGrid) {
   EXPECT_EQ(section.find("<img"), std::string::npos);
 }
 
+TEST(HtmlReport, RefusesDataWithoutEpochsOrClassNames) {
+  EXPECT_THROW(render_report(ReportData{}), std::invalid_argument);
+  ReportData d = sample(false);
+  d.class_names.pop_back();
+  EXPECT_THROW(render_report(d), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace signsnet::cli
