@@ -73,9 +73,11 @@ std::string rows_table(const BenchResults& b, bool whole) {
 
 std::string rows_tables(const BenchResults& b) {
   const std::string kind = b.medians ? " (medians of the repetitions)" : "";
-  return "<h3>Whole model" + kind + "</h3>" + rows_table(b, true) + "<details><summary>All " +
-         std::to_string(b.rows.size()) + " benchmarks" + kind + "</summary>" +
-         rows_table(b, false) + "</details>";
+  const bool more = !std::all_of(b.rows.begin(), b.rows.end(), whole_model);
+  return "<h3>Whole model" + kind + "</h3>" + rows_table(b, true) +
+         (more ? "<details><summary>All " + std::to_string(b.rows.size()) + " benchmarks" + kind +
+                     "</summary>" + rows_table(b, false) + "</details>"
+               : "");
 }
 
 // Rows of (name, ms) with their share of `total` and a bar scaled to the largest.
