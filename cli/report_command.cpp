@@ -177,10 +177,10 @@ int run_report(const ReportFlags& f) {
 }  // namespace
 
 std::function<int()> add_report_command(CLI::App& app) {
-  CLI::App* cmd = app.add_subcommand(
-      "report",
-      "One self-contained HTML page from a run: curves, confusion matrix, per-class "
-      "metrics, misclassified images, model summary, benchmarks");
+  CLI::App* cmd =
+      app.add_subcommand("report",
+                         "A self-contained HTML page of a run: curves, confusion matrix, metrics, "
+                         "misclassified images, model, benchmarks");
   auto f = std::make_shared<ReportFlags>();
   cmd->add_option("--run", f->run, "Run folder written by train --out (log.jsonl, config.json)")
       ->required();
@@ -191,7 +191,8 @@ std::function<int()> add_report_command(CLI::App& app) {
   cmd->add_option("--test", f->test, "Test set: an .h5 file, an image folder or an image");
   cmd->add_option("--bench", f->bench, "signsnet-bench JSON (--benchmark_out_format=json) to show");
   cmd->add_option("--out", f->out, "The HTML file to write (default: <run>/report.html)");
-  cmd->add_option("--max-images", f->max_images, "Show at most this many misclassified images")
+  cmd->add_option("--max-images", f->max_images,
+                  "Show at most this many misclassified images (default 200)")
       ->check(CLI::Range(0, 100000));
   cmd->add_option("--batch", f->batch, "Images per forward pass")->check(CLI::Range(1, 4096));
   cmd->add_option("--threads", f->threads, "Compute threads")->check(CLI::Range(1, 1024));
