@@ -13,5 +13,6 @@ std::function<int()> add_evaluate_command(CLI::App& app);
 std::function<int()> add_predict_command(CLI::App& app);
 std::function<int()> add_summary_command(CLI::App& app);
 std::function<int()> add_export_command(CLI::App& app);
+std::function<int()> add_report_command(CLI::App& app);
 
 }  // namespace signsnet::cli

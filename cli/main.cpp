@@ -36,7 +36,7 @@ int run(int argc, char** argv) {
   app.require_subcommand(0, 1);  // checked below, so unknown flags are reported first
   const std::function<int()> commands[] = {add_train_command(app), add_evaluate_command(app),
                                            add_predict_command(app), add_summary_command(app),
-                                           add_export_command(app)};
+                                           add_export_command(app), add_report_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -48,7 +48,7 @@ int run(int argc, char** argv) {
     const int code = command();
     if (code >= 0) return code;
   }
-  return fail(kUsage, "expected a subcommand: train, evaluate, predict, summary or export");
+  return fail(kUsage, "expected a subcommand: train, evaluate, predict, summary, export or report");
 }
 
 }  // namespace
