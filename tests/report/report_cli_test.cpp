@@ -181,8 +181,8 @@ TEST(ReportCli, HelpListsTheFlags) {
   EXPECT_EQ(r.code, 0);
   for (const char* flag : {"--run", "--checkpoint", "--data", "--test", "--bench", "--out"})
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
-  expect_one_error_line(cli(""), 2,
-                        "expected a subcommand: train, evaluate, predict, summary or report");
+  expect_one_error_line(
+      cli(""), 2, "expected a subcommand: train, evaluate, predict, summary, export or report");
 }
 
 }  // namespace
