@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cli/cli_runner.hpp"
 #include "signsnet/checkpoint.hpp"
 #include "signsnet/trainer.hpp"
 #include "train/synthetic.hpp"
@@ -19,40 +20,11 @@
 namespace signsnet {
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// ctest runs each test case as its own process, several at once: every scratch folder of this
-// file is private to the process.
-std::string scratch(const std::string& name) {
-  return test::scratch(name + "_" + std::to_string(::getpid()));
-}
-
-// Runs the CLI with `args` (shell-quoted by the caller), after the shell commands `before`.
-Result cli(const std::string& args, const std::string& before = "") {
-  static const std::string dir = scratch("cli_io");
-  const std::string out = dir + "/stdout.txt", err = dir + "/stderr.txt";
-  const std::string cmd = "cd '" + dir + "' && " + before + "'" SIGNSNET_CLI "' " + args + " >'" +
-                          out + "' 2>'" + err + "'";
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-}
-
-void expect_one_error_line(const Result& r, int code, const std::string& needle) {
-  EXPECT_EQ(r.code, code) << r.err;
-  EXPECT_EQ(r.err.rfind("signsnet-cli: error: ", 0), 0u) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
-}
+using test::CliResult;
+using test::expect_one_error_line;
+using test::process_scratch;
+using test::run_cli;
+using test::slurp;
 
 void write_h5(const std::string& path, const Dataset& d, const std::string& prefix) {
   hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
@@ -76,7 +48,7 @@ void write_h5(const std::string& path, const Dataset& d, const std::string& pref
 // A folder with train_signs.h5 (48 images) and test_signs.h5 (12) at 16x16, 3 classes.
 std::string synthetic_data_dir() {
   static const std::string dir = [] {
-    const std::string d = scratch("cli_data");
+    const std::string d = process_scratch("cli_data");
     write_h5(d + "/train_signs.h5", test::synthetic_dataset(48, 16, 3, 1), "train_set");
     write_h5(d + "/test_signs.h5", test::synthetic_dataset(12, 16, 3, 2), "test_set");
     return d;
@@ -89,10 +61,9 @@ const std::string kTinyRun = " --config tiny --input-size 16 --batch 8 --threads
 // A trained tiny run (2 epochs), shared by the tests that need a checkpoint.
 std::string trained_run() {
   static const std::string dir = [] {
-    const std::string d = scratch("cli_run");
-    const Result r =
-        cli("train --data '" + synthetic_data_dir() + "' --epochs 2 --val-split 0.25 --out '" + d +
-            "'" + kTinyRun);
+    const std::string d = process_scratch("cli_run");
+    const CliResult r = run_cli("train --data '" + synthetic_data_dir() +
+                                "' --epochs 2 --val-split 0.25 --out '" + d + "'" + kTinyRun);
     EXPECT_EQ(r.code, 0) << r.err;
     return d;
   }();
@@ -101,34 +72,35 @@ std::string trained_run() {
 
 TEST(Cli, HelpOnEachSubcommand) {
   for (const char* sub : {"train", "evaluate", "predict", "summary"}) {
-    const Result r = cli(std::string(sub) + " --help");
+    const CliResult r = run_cli(std::string(sub) + " --help");
     EXPECT_EQ(r.code, 0) << sub;
     EXPECT_NE(r.out.find("Usage: signsnet-cli " + std::string(sub)), std::string::npos) << r.out;
   }
 }
 
 TEST(Cli, UnknownFlagIsAUsageError) {
-  expect_one_error_line(cli("train --bogus"), 2, "--bogus");
-  expect_one_error_line(cli(""), 2, "expected a subcommand");
+  expect_one_error_line(run_cli("train --bogus"), 2, "--bogus");
+  expect_one_error_line(run_cli(""), 2, "expected a subcommand");
 }
 
 TEST(Cli, BadValuesNameTheFlag) {
-  expect_one_error_line(cli("train --epochs 0"), 2, "--epochs");
-  expect_one_error_line(cli("train --optimizer adagrad"), 2, "--optimizer");
-  expect_one_error_line(cli("predict --checkpoint x.h5 --rows 1"), 2,
+  expect_one_error_line(run_cli("train --epochs 0"), 2, "--epochs");
+  expect_one_error_line(run_cli("train --optimizer adagrad"), 2, "--optimizer");
+  expect_one_error_line(run_cli("predict --checkpoint x.h5 --rows 1"), 2,
                         "--rows: expected --h5 too, got none");
 }
 
 TEST(Cli, AugmentationAmountsReachTheRunsConfig) {
-  expect_one_error_line(cli("train --rotation 200"), 2, "--rotation");
-  expect_one_error_line(cli("train --shift -1"), 2, "--shift");
-  const std::string dir = scratch("cli_aug");
-  const Result r = cli("train --data '" + synthetic_data_dir() +
-                       "' --epochs 1 --shift 3 --rotation 7.5 --brightness 0 --contrast 0.2 "
-                       "--no-flip --out '" + dir + "'" + kTinyRun);
+  expect_one_error_line(run_cli("train --rotation 200"), 2, "--rotation");
+  expect_one_error_line(run_cli("train --shift -1"), 2, "--shift");
+  const std::string dir = process_scratch("cli_aug");
+  const CliResult r = run_cli("train --data '" + synthetic_data_dir() +
+                              "' --epochs 1 --shift 3 --rotation 7.5 --brightness 0 --contrast 0.2 "
+                              "--no-flip --out '" +
+                              dir + "'" + kTinyRun);
   ASSERT_EQ(r.code, 0) << r.err;
-  const TrainConfig c = TrainConfig::from_json(
-      read_checkpoint_state(dir + "/last.h5").train_config_json, "last.h5");
+  const TrainConfig c =
+      TrainConfig::from_json(read_checkpoint_state(dir + "/last.h5").train_config_json, "last.h5");
   EXPECT_EQ(c.augmentation.shift, 3);
   EXPECT_FLOAT_EQ(c.augmentation.rotation_degrees, 7.5f);
   EXPECT_FLOAT_EQ(c.augmentation.brightness, 0.0f);
@@ -138,21 +110,21 @@ TEST(Cli, AugmentationAmountsReachTheRunsConfig) {
 
 TEST(Cli, MissingPathsAreDataOrCheckpointErrors) {
   expect_one_error_line(
-      cli("train --data /nonexistent/signs"), 4,
+      run_cli("train --data /nonexistent/signs"), 4,
       "--data: expected a folder holding train_signs.h5, got '/nonexistent/signs'");
-  expect_one_error_line(cli("train --train /nonexistent/a.h5 --config tiny --input-size 16"), 4,
+  expect_one_error_line(run_cli("train --train /nonexistent/a.h5 --config tiny --input-size 16"), 4,
                         "--train: expected an existing file or folder, got '/nonexistent/a.h5'");
   expect_one_error_line(
-      cli("evaluate --checkpoint /nonexistent/last.h5"), 5,
+      run_cli("evaluate --checkpoint /nonexistent/last.h5"), 5,
       "/nonexistent/last.h5: file: expected an HDF5 checkpoint, got no such file");
 }
 
 // --max-input-mb caps what a data set may declare: 1400 images of 16x16x3 are 1.03 MiB.
 TEST(Cli, MaxInputMbRefusesALargerDataSetBeforeLoadingIt) {
-  const std::string dir = scratch("cli_limits");
+  const std::string dir = process_scratch("cli_limits");
   write_h5(dir + "/big.h5", test::synthetic_dataset(1400, 16, 3), "train_set");
   expect_one_error_line(
-      cli("train --train '" + dir + "/big.h5' --max-input-mb 1 --epochs 1" + kTinyRun), 4,
+      run_cli("train --train '" + dir + "/big.h5' --max-input-mb 1 --epochs 1" + kTinyRun), 4,
       dir + "/big.h5: train_set_x.shape: expected at most 1048576 bytes, got 1075200 bytes");
 }
 
@@ -166,21 +138,21 @@ TEST(Cli, TrainsEvaluatesAndLogs) {
   const std::string jsonl = slurp(dir + "/log.jsonl");
   EXPECT_EQ(nlohmann::json::parse(jsonl.substr(0, jsonl.find('\n')))["epoch"], 1);
 
-  const Result e =
-      cli("evaluate --checkpoint '" + dir + "/last.h5' --data '" + synthetic_data_dir() + "'");
+  const CliResult e =
+      run_cli("evaluate --checkpoint '" + dir + "/last.h5' --data '" + synthetic_data_dir() + "'");
   EXPECT_EQ(e.code, 0) << e.err;
   EXPECT_NE(e.out.find("Confusion matrix"), std::string::npos) << e.out;
   EXPECT_NE(e.out.find("precision"), std::string::npos) << e.out;
-  const Result j = cli("evaluate --json --checkpoint '" + dir + "/last.h5' --test '" +
-                       synthetic_data_dir() + "/test_signs.h5'");
+  const CliResult j = run_cli("evaluate --json --checkpoint '" + dir + "/last.h5' --test '" +
+                              synthetic_data_dir() + "/test_signs.h5'");
   ASSERT_EQ(j.code, 0) << j.err;
   EXPECT_EQ(nlohmann::json::parse(j.out)["count"], 12);
 }
 
 TEST(Cli, TrainPrintsKerasStyleEpochLines) {
-  const std::string dir = scratch("cli_lines");
-  const Result r = cli("train --data '" + synthetic_data_dir() +
-                       "' --epochs 1 --preset notebook --out '" + dir + "'" + kTinyRun);
+  const std::string dir = process_scratch("cli_lines");
+  const CliResult r = run_cli("train --data '" + synthetic_data_dir() +
+                              "' --epochs 1 --preset notebook --out '" + dir + "'" + kTinyRun);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("Epoch 1/1\n6/6 [==============================] - "), std::string::npos)
       << r.out;
@@ -191,22 +163,22 @@ TEST(Cli, TrainPrintsKerasStyleEpochLines) {
 
 TEST(Cli, PredictPrintsTheNotebookSentence) {
   const std::string dir = trained_run();
-  const Result r = cli("predict --checkpoint '" + dir + "/last.h5' --h5 '" + synthetic_data_dir() +
-                       "/test_signs.h5' --rows 0,4 --top-k 2");
+  const CliResult r = run_cli("predict --checkpoint '" + dir + "/last.h5' --h5 '" +
+                              synthetic_data_dir() + "/test_signs.h5' --rows 0,4 --top-k 2");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("test_signs.h5[4]"), std::string::npos) << r.out;
   const bool sentence = r.out.find("The number of this image is ") != std::string::npos ||
                         r.out.find("Can not find the correct number") != std::string::npos;
   EXPECT_TRUE(sentence) << r.out;
-  const Result j = cli("predict --json --checkpoint '" + dir + "/last.h5' --h5 '" +
-                       synthetic_data_dir() + "/test_signs.h5' --rows 1");
+  const CliResult j = run_cli("predict --json --checkpoint '" + dir + "/last.h5' --h5 '" +
+                              synthetic_data_dir() + "/test_signs.h5' --rows 1");
   ASSERT_EQ(j.code, 0) << j.err;
   EXPECT_EQ(nlohmann::json::parse(j.out)[0]["probabilities"].size(), 3u);
-  expect_one_error_line(cli("predict --checkpoint '" + dir + "/last.h5' --h5 '" +
-                            synthetic_data_dir() + "/test_signs.h5' --rows 99"),
+  expect_one_error_line(run_cli("predict --checkpoint '" + dir + "/last.h5' --h5 '" +
+                                synthetic_data_dir() + "/test_signs.h5' --rows 99"),
                         4, "--rows: expected rows in [0, 12)");
-  expect_one_error_line(cli("predict --checkpoint '" + dir + "/last.h5' --h5 '" +
-                            synthetic_data_dir() + "/test_signs.h5' --rows 1,x"),
+  expect_one_error_line(run_cli("predict --checkpoint '" + dir + "/last.h5' --h5 '" +
+                                synthetic_data_dir() + "/test_signs.h5' --rows 1,x"),
                         2, "--rows: expected row numbers like 0,1,5, got '1,x'");
 }
 
@@ -219,7 +191,8 @@ TEST(Cli, PredictsARealJpeg) {
     if (!jpeg.empty()) break;
   }
   ASSERT_FALSE(jpeg.empty());
-  const Result r = cli("predict --checkpoint '" + trained_run() + "/last.h5' '" + jpeg + "'");
+  const CliResult r =
+      run_cli("predict --checkpoint '" + trained_run() + "/last.h5' '" + jpeg + "'");
   ASSERT_EQ(r.code, 0) << r.err;
   const bool sentence = r.out.find("The number of this image is ") != std::string::npos ||
                         r.out.find("Can not find the correct number") != std::string::npos;
@@ -227,20 +200,20 @@ TEST(Cli, PredictsARealJpeg) {
 }
 
 TEST(Cli, ResumeContinuesAndRejectsAnotherArchitecture) {
-  const std::string dir = scratch("cli_resume");
+  const std::string dir = process_scratch("cli_resume");
   std::filesystem::copy(trained_run() + "/last.h5", dir + "/last.h5");
-  const Result r = cli("train --data '" + synthetic_data_dir() + "' --resume '" + dir +
-                       "/last.h5' --epochs 3 --threads 2 --json");
+  const CliResult r = run_cli("train --data '" + synthetic_data_dir() + "' --resume '" + dir +
+                              "/last.h5' --epochs 3 --threads 2 --json");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(read_checkpoint_state(dir + "/last.h5").epoch, 3);
   EXPECT_EQ(nlohmann::json::parse(r.out.substr(0, r.out.find('\n')))["epoch"], 3);
-  expect_one_error_line(cli("train --data '" + synthetic_data_dir() + "' --resume '" + dir +
-                            "/last.h5' --epochs 4 --config tiny --input-size 24"),
+  expect_one_error_line(run_cli("train --data '" + synthetic_data_dir() + "' --resume '" + dir +
+                                "/last.h5' --epochs 4 --config tiny --input-size 24"),
                         5, dir + "/last.h5: input_height: expected 24, got 16");
 }
 
 TEST(Cli, OtherFormatVersionIsACheckpointError) {
-  const std::string dir = scratch("cli_version");
+  const std::string dir = process_scratch("cli_version");
   std::filesystem::copy(trained_run() + "/last.h5", dir + "/last.h5");
   hid_t file = H5Fopen((dir + "/last.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
   hid_t attr = H5Aopen(file, "format_version", H5P_DEFAULT);
@@ -249,15 +222,15 @@ TEST(Cli, OtherFormatVersionIsACheckpointError) {
   H5Aclose(attr);
   H5Fclose(file);
   expect_one_error_line(
-      cli("evaluate --checkpoint '" + dir + "/last.h5' --data '" + synthetic_data_dir() + "'"), 5,
-      dir + "/last.h5: format_version: expected 1, got 2");
+      run_cli("evaluate --checkpoint '" + dir + "/last.h5' --data '" + synthetic_data_dir() + "'"),
+      5, dir + "/last.h5: format_version: expected 1, got 2");
 }
 
 TEST(Cli, DivergenceExitsWithCode3) {
-  const std::string dir = scratch("cli_diverge");
-  expect_one_error_line(cli("train --data '" + synthetic_data_dir() +
-                            "' --epochs 3 --preset notebook --optimizer sgd --lr 1e30 --out '" +
-                            dir + "'" + kTinyRun),
+  const std::string dir = process_scratch("cli_diverge");
+  expect_one_error_line(run_cli("train --data '" + synthetic_data_dir() +
+                                "' --epochs 3 --preset notebook --optimizer sgd --lr 1e30 --out '" +
+                                dir + "'" + kTinyRun),
                         3, "training diverged: loss is NaN at epoch 1");
   EXPECT_FALSE(std::filesystem::exists(dir + "/last.h5"));
 }
@@ -266,13 +239,13 @@ TEST(Cli, DivergenceExitsWithCode3) {
 // every write past 64 KiB fail, as on a full disk. The error names the checkpoint and the
 // previous one is left as it was, with no temp file beside it.
 TEST(Cli, FullDiskWhileSavingKeepsThePreviousCheckpoint) {
-  const std::string dir = scratch("cli_full_disk");
+  const std::string dir = process_scratch("cli_full_disk");
   std::filesystem::copy(trained_run() + "/last.h5", dir + "/last.h5");
   ASSERT_GT(std::filesystem::file_size(dir + "/last.h5"), 64u * 1024) << "too small to fail";
   const std::vector<char> good = test::file_bytes(dir + "/last.h5");
-  expect_one_error_line(cli("train --data '" + synthetic_data_dir() + "' --resume '" + dir +
-                                "/last.h5' --epochs 3 --threads 2",
-                            "ulimit -f 64 && "),
+  expect_one_error_line(run_cli("train --data '" + synthetic_data_dir() + "' --resume '" + dir +
+                                    "/last.h5' --epochs 3 --threads 2",
+                                "ulimit -f 64 && "),
                         5, dir + "/last.h5: ");
   EXPECT_EQ(test::file_bytes(dir + "/last.h5"), good);
   EXPECT_FALSE(std::filesystem::exists(dir + "/last.h5.tmp"));
@@ -280,7 +253,7 @@ TEST(Cli, FullDiskWhileSavingKeepsThePreviousCheckpoint) {
 }
 
 TEST(Cli, CtrlCSavesACheckpointAndExits130) {
-  const std::string dir = scratch("cli_sigint");
+  const std::string dir = process_scratch("cli_sigint");
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
@@ -334,10 +307,12 @@ TEST(Cli, SameSeedAndThreadsGiveIdenticalLogsAndWeights) {
     SCOPED_TRACE(std::string("threads ") + threads);
     std::string dirs[2];
     for (std::string& dir : dirs) {
-      dir = scratch(std::string("cli_determinism_") + threads + "_" + (&dir == dirs ? "a" : "b"));
-      const Result r = cli("train --data '" + synthetic_data_dir() +
-                           "' --epochs 2 --val-split 0.25 --seed 5 --loader-threads 2 --out '" +
-                           dir + "' --config tiny --input-size 16 --batch 8 --threads " + threads);
+      dir = process_scratch(std::string("cli_determinism_") + threads + "_" +
+                            (&dir == dirs ? "a" : "b"));
+      const CliResult r =
+          run_cli("train --data '" + synthetic_data_dir() +
+                  "' --epochs 2 --val-split 0.25 --seed 5 --loader-threads 2 --out '" + dir +
+                  "' --config tiny --input-size 16 --batch 8 --threads " + threads);
       ASSERT_EQ(r.code, 0) << r.err;
     }
     const auto a = logged_figures(dirs[0]), b = logged_figures(dirs[1]);
@@ -350,10 +325,10 @@ TEST(Cli, SameSeedAndThreadsGiveIdenticalLogsAndWeights) {
 }
 
 TEST(Cli, SummaryPrintsTheLayerTable) {
-  const Result r = cli("summary --config tiny --input-size 16 --classes 3");
+  const CliResult r = run_cli("summary --config tiny --input-size 16 --classes 3");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("Total params"), std::string::npos) << r.out;
-  const Result c = cli("summary --checkpoint '" + trained_run() + "/last.h5'");
+  const CliResult c = run_cli("summary --checkpoint '" + trained_run() + "/last.h5'");
   EXPECT_EQ(c.code, 0) << c.err;
   EXPECT_EQ(c.out, r.out);
 }

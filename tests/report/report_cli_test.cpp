@@ -9,6 +9,7 @@
 #include <regex>
 #include <sstream>
 
+#include "cli/cli_runner.hpp"
 #include "png_encode.hpp"
 #include "train/synthetic.hpp"
 
@@ -17,37 +18,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Each test case runs as its own process under ctest, several at once.
-std::string scratch(const std::string& name) {
-  return test::scratch(name + "_" + std::to_string(::getpid()));
-}
-
-Result cli(const std::string& args) {
-  static const std::string dir = scratch("report_cli_io");
-  const std::string out = dir + "/stdout.txt", err = dir + "/stderr.txt";
-  const std::string cmd = "'" SIGNSNET_CLI "' " + args + " >'" + out + "' 2>'" + err + "'";
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-}
-
-void expect_one_error_line(const Result& r, int code, const std::string& needle) {
-  EXPECT_EQ(r.code, code) << r.err;
-  EXPECT_EQ(r.err.rfind("signsnet-cli: error: ", 0), 0u) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
-}
+using test::CliResult;
+using test::expect_one_error_line;
+using test::process_scratch;
+using test::run_cli;
+using test::slurp;
 
 // "{label}_{i}.png" files of a synthetic data set (16x16, 3 classes).
 std::string png_folder(const std::string& dir, int count, std::uint32_t seed) {
@@ -69,12 +44,13 @@ struct Fixture {
 // One training run (2 epochs, a validation split) shared by the tests of this process.
 const Fixture& trained() {
   static const Fixture f = [] {
-    const std::string base = scratch("report_cli_run");
+    const std::string base = process_scratch("report_cli_run");
     Fixture x{png_folder(base + "/train", 48, 1), png_folder(base + "/test", 12, 2), base + "/run"};
-    const Result r = cli("train --train '" + x.data + "' --test '" + x.test +
-                         "' --epochs 2 --val-split 0.25 --config tiny --input-size 16 --batch 8 "
-                         "--threads 2 --out '" +
-                         x.run + "'");
+    const CliResult r =
+        run_cli("train --train '" + x.data + "' --test '" + x.test +
+                "' --epochs 2 --val-split 0.25 --config tiny --input-size 16 --batch 8 "
+                "--threads 2 --out '" +
+                x.run + "'");
     EXPECT_EQ(r.code, 0) << r.err;
     return x;
   }();
@@ -93,8 +69,8 @@ int errors_in(const std::string& stdout_text) {
 }
 
 TEST(ReportCli, WritesASelfContainedPage) {
-  const std::string out = scratch("report_cli_page") + "/report.html";
-  const Result r = cli(report_args(
+  const std::string out = process_scratch("report_cli_page") + "/report.html";
+  const CliResult r = run_cli(report_args(
       out, "--bench '" SIGNSNET_SOURCE_DIR "/bench/results/2026-11-27-session2-model.json'"));
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("Wrote " + out), std::string::npos) << r.out;
@@ -117,8 +93,8 @@ TEST(ReportCli, WritesASelfContainedPage) {
 
 TEST(ReportCli, DefaultsToReportHtmlInTheRunFolder) {
   const Fixture& f = trained();
-  const Result r = cli("report --run '" + f.run + "' --test '" + f.test + "' --checkpoint '" +
-                       f.run + "/last.h5' --max-images 1");
+  const CliResult r = run_cli("report --run '" + f.run + "' --test '" + f.test +
+                              "' --checkpoint '" + f.run + "/last.h5' --max-images 1");
   ASSERT_EQ(r.code, 0) << r.err;
   const std::string html = slurp(f.run + "/report.html");
   EXPECT_NE(html.find("last.h5"), std::string::npos);
@@ -127,62 +103,62 @@ TEST(ReportCli, DefaultsToReportHtmlInTheRunFolder) {
 }
 
 TEST(ReportCli, BadFlagsAndPathsAreOneLineErrors) {
-  expect_one_error_line(cli("report"), 2, "--run is required");
-  expect_one_error_line(cli("report --run /nonexistent/run"), 4,
+  expect_one_error_line(run_cli("report"), 2, "--run is required");
+  expect_one_error_line(run_cli("report --run /nonexistent/run"), 4,
                         "--run: expected a run folder written by signsnet-cli train --out, got "
                         "'/nonexistent/run'");
-  const std::string out = scratch("report_cli_errors") + "/r.html";
-  expect_one_error_line(cli(report_args(out, "--bench /nonexistent/b.json")), 4,
+  const std::string out = process_scratch("report_cli_errors") + "/r.html";
+  expect_one_error_line(run_cli(report_args(out, "--bench /nonexistent/b.json")), 4,
                         "--bench: expected an existing file or folder, got '/nonexistent/b.json'");
   expect_one_error_line(
-      cli(report_args("/nonexistent/dir/r.html")), 2,
+      run_cli(report_args("/nonexistent/dir/r.html")), 2,
       "--out: expected a file in an existing folder, got '/nonexistent/dir/r.html'");
   expect_one_error_line(
-      cli("report --run '" + trained().run + "' --test /nonexistent/t.h5 --out '" + out + "'"), 4,
-      "--test: expected an existing file or folder, got '/nonexistent/t.h5'");
+      run_cli("report --run '" + trained().run + "' --test /nonexistent/t.h5 --out '" + out + "'"),
+      4, "--test: expected an existing file or folder, got '/nonexistent/t.h5'");
   EXPECT_FALSE(fs::exists(out));
 }
 
 TEST(ReportCli, BadRunFilesNameTheFileLineAndField) {
-  const std::string dir = scratch("report_cli_bad_run");
+  const std::string dir = process_scratch("report_cli_bad_run");
   fs::copy(trained().run, dir + "/run");
   std::ofstream(dir + "/run/log.jsonl", std::ios::app) << "{\"epoch\":3,\"loss\":\"high\"}\n";
-  expect_one_error_line(cli("report --run '" + dir + "/run' --test '" + trained().test + "'"), 4,
-                        dir + "/run/log.jsonl: line 3: epochs: expected a number, got nothing");
+  expect_one_error_line(run_cli("report --run '" + dir + "/run' --test '" + trained().test + "'"),
+                        4, dir + "/run/log.jsonl: line 3: epochs: expected a number, got nothing");
   fs::remove(dir + "/run/best.h5");
   fs::remove(dir + "/run/last.h5");
   std::ofstream(dir + "/run/log.jsonl") << slurp(trained().run + "/log.jsonl");
-  expect_one_error_line(cli("report --run '" + dir + "/run' --test '" + trained().test + "'"), 5,
-                        dir + "/run: checkpoint: expected best.h5 or last.h5");
+  expect_one_error_line(run_cli("report --run '" + dir + "/run' --test '" + trained().test + "'"),
+                        5, dir + "/run: checkpoint: expected best.h5 or last.h5");
   std::ofstream(dir + "/not.h5") << "not a checkpoint";
-  expect_one_error_line(cli("report --run '" + dir + "/run' --checkpoint '" + dir + "/not.h5'"), 5,
-                        dir + "/not.h5: ");
+  expect_one_error_line(run_cli("report --run '" + dir + "/run' --checkpoint '" + dir + "/not.h5'"),
+                        5, dir + "/not.h5: ");
 }
 
 TEST(ReportCli, AFailedRunLeavesTheGoodReport) {
-  const std::string dir = scratch("report_cli_keep");
+  const std::string dir = process_scratch("report_cli_keep");
   const std::string out = dir + "/report.html";
-  ASSERT_EQ(cli(report_args(out)).code, 0);
+  ASSERT_EQ(run_cli(report_args(out)).code, 0);
   const std::string good = slurp(out);
   std::ofstream(dir + "/bad.json") << "{\"benchmarks\": 3}";
-  expect_one_error_line(cli(report_args(out, "--bench '" + dir + "/bad.json'")), 4,
+  expect_one_error_line(run_cli(report_args(out, "--bench '" + dir + "/bad.json'")), 4,
                         dir + "/bad.json: benchmarks: expected an array, got number");
   EXPECT_EQ(slurp(out), good);
   EXPECT_FALSE(fs::exists(out + ".tmp"));
   // A write that fails at the end (the target is a folder): exit 1, no temp file left.
   fs::create_directories(dir + "/folder.html");
-  expect_one_error_line(cli(report_args(dir + "/folder.html")), 1,
+  expect_one_error_line(run_cli(report_args(dir + "/folder.html")), 1,
                         dir + "/folder.html: file: expected a written report, got ");
   EXPECT_FALSE(fs::exists(dir + "/folder.html.tmp"));
 }
 
 TEST(ReportCli, HelpListsTheFlags) {
-  const Result r = cli("report --help");
+  const CliResult r = run_cli("report --help");
   EXPECT_EQ(r.code, 0);
   for (const char* flag : {"--run", "--checkpoint", "--data", "--test", "--bench", "--out"})
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
   expect_one_error_line(
-      cli(""), 2, "expected a subcommand: train, evaluate, predict, summary, export or report");
+      run_cli(""), 2, "expected a subcommand: train, evaluate, predict, summary, export or report");
 }
 
 }  // namespace
