@@ -8,16 +8,10 @@
 
 #include "html_report.hpp"
 #include "png_encode.hpp"
+#include "text_count.hpp"
 
 namespace signsnet::cli {
 namespace {
-
-int occurrences(const std::string& text, const std::string& needle) {
-  int n = 0;
-  for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
-    ++n;
-  return n;
-}
 
 TEST(Html, EscapesTheFiveSpecialCharacters) {
   EXPECT_EQ(escape_html("<a href=\"x\">Tom & Jerry's</a>"),

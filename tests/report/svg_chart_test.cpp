@@ -5,15 +5,10 @@
 
 #include <string>
 
+#include "text_count.hpp"
+
 namespace signsnet::cli {
 namespace {
-
-int occurrences(const std::string& text, const std::string& needle) {
-  int n = 0;
-  for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
-    ++n;
-  return n;
-}
 
 TEST(NiceTicks, PicksOneTwoOrFiveTimesAPowerOfTen) {
   const Ticks unit = nice_ticks(0, 1);
