@@ -1,7 +1,11 @@
 #include "common.hpp"
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "errors.hpp"
@@ -132,6 +136,23 @@ std::string with_commas(long long value) {
   std::string s = std::to_string(value);
   for (int i = static_cast<int>(s.size()) - 3; i > (s[0] == '-' ? 1 : 0); i -= 3) s.insert(i, ",");
   return s;
+}
+
+void write_file_atomically(const std::string& path, const std::string& text,
+                           const std::string& expected) {
+  const std::string tmp = path + ".tmp";
+  int err = 0;
+  {
+    errno = 0;
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (out && std::rename(tmp.c_str(), path.c_str()) == 0) return;
+    err = errno;
+  }
+  std::remove(tmp.c_str());
+  throw std::runtime_error(path + ": file: expected " + expected + ", got " +
+                           (err ? std::strerror(err) : "a write error"));
 }
 
 }  // namespace signsnet::cli

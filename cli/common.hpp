@@ -53,4 +53,10 @@ Model load_model(const std::string& checkpoint, int batch, const CheckpointLimit
 /// "1,234,567".
 std::string with_commas(long long value);
 
+/// Writes `text` to `<path>.tmp`, then renames it over `path`: `path` is replaced whole or not at
+/// all. On failure removes the temp file and throws std::runtime_error
+/// "<path>: file: expected <expected>, got <OS error>".
+void write_file_atomically(const std::string& path, const std::string& text,
+                           const std::string& expected);
+
 }  // namespace signsnet::cli

@@ -122,22 +122,6 @@ void fill_evaluation(Model& model, const Dataset& test, const ReportFlags& f, Re
   d->parameters = model.parameter_counts();
 }
 
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  int err = 0;
-  {
-    errno = 0;
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (out && std::rename(tmp.c_str(), path.c_str()) == 0) return;
-    err = errno;
-  }
-  std::remove(tmp.c_str());
-  throw std::runtime_error(path + ": file: expected a written report, got " +
-                           (err ? std::strerror(err) : "a write error"));
-}
-
 std::string output_path(const ReportFlags& f) {
   const std::string out = f.out.empty() ? f.run + "/report.html" : f.out;
   const fs::path parent = fs::path(out).parent_path();
@@ -166,7 +150,7 @@ int run_report(const ReportFlags& f) {
                                  model.config(), model.config().classes, limits.data);
   fill_run(run, state, checkpoint, &d);
   fill_evaluation(model, test, f, &d);
-  write_atomically(out, render_report(d));
+  write_file_atomically(out, render_report(d), "a written report");
   std::printf("Wrote %s: test accuracy %.4f (%lld/%lld), %lld misclassified images\n", out.c_str(),
               d.metrics.accuracy(), static_cast<long long>(d.metrics.correct),
               static_cast<long long>(d.metrics.count),

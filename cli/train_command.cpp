@@ -94,20 +94,8 @@ void print_start(const Trainer& t, const ModelConfig& m, const TrainConfig& c, M
 
 // <dir>/config.json, replaced whole (temp file and rename) or not at all.
 void write_config_file(const std::string& dir, const TrainConfig& c) {
-  const std::string path = dir + "/config.json", tmp = path + ".tmp";
-  int err = 0;
-  {
-    const std::string text = nlohmann::json::parse(c.to_json()).dump(2) + "\n";
-    errno = 0;
-    std::ofstream out(tmp);
-    out << text;
-    out.flush();
-    if (out && std::rename(tmp.c_str(), path.c_str()) == 0) return;
-    err = errno;
-  }
-  const std::string why = err ? std::strerror(err) : "a write error";
-  std::remove(tmp.c_str());
-  throw std::runtime_error(path + ": file: expected a writable run folder, got " + why);
+  write_file_atomically(dir + "/config.json", nlohmann::json::parse(c.to_json()).dump(2) + "\n",
+                        "a writable run folder");
 }
 
 void report_test(Trainer& t, const Dataset& test, bool json, const TrainOutcome& out) {
