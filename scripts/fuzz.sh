@@ -38,7 +38,8 @@ known_file="$root/tests/fuzz/known-dependency-issues.txt"
 
 # The id of the known dependency issue a crash log shows, or nothing: the stack frames printed
 # before the first one in signsnet (or the fuzz target) must include a frame in the issue's
-# library whose function matches its pattern.
+# library whose function matches its pattern. Failing that, a crash entirely inside HDF5 is
+# reported as hdf5-internal(<function>) (tests/fuzz/README.md, "Crashes inside HDF5").
 known_issue() {
   local log=$1 frames id lib pattern
   frames=$(awk '/ERROR: |runtime error|SUMMARY: /{on=1} on && /^ *#[0-9]+ /{
@@ -50,6 +51,27 @@ known_issue() {
       return
     fi
   done <"$known_file"
+  hdf5_internal "$log" "$frames"
+}
+
+# A crash is inside HDF5 when (1) the frames above signsnet's first frame include libhdf5 and
+# are otherwise only libc, compression libraries or the sanitizer and fuzzer runtimes (no frame
+# of signsnet's own code), and (2) every heap region the report names was allocated or freed by
+# HDF5, not by signsnet (so a signsnet buffer handed to HDF5 too small still fails the run).
+# Prints hdf5-internal(<first named HDF5 function>), or nothing.
+hdf5_internal() {
+  local log=$1 frames=$2 runtime function
+  runtime='libhdf5|libc\.so|libz\.so|libsz\.so|libaec\.so|__interceptor_|__sanitizer|__asan|__ubsan|fuzzer::|in (malloc|calloc|realloc|free|memcpy|memmove|memset|__mem[a-z_]+) '
+  grep -q libhdf5 <<<"$frames" || return 0
+  grep -vqE "$runtime" <<<"$frames" && return 0
+  # The first frame after the allocator in each "allocated by" / "freed by" stack.
+  if awk '/(allocated|freed) by thread/{want=1; next}
+          want && /^ *#[0-9]+ /{ if ($0 ~ /in (malloc|calloc|realloc|free|operator new|operator delete)/) next;
+                                 want=0; if ($0 !~ /libhdf5/) bad=1 }
+          END{exit bad}' "$log"; then
+    function=$(grep libhdf5 <<<"$frames" | grep -oE ' in H5[A-Za-z0-9_]+' | head -1 | sed 's/ in //')
+    echo "hdf5-internal(${function:-unnamed})"
+  fi
 }
 
 failed=0
