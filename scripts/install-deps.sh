@@ -11,6 +11,7 @@ set -euo pipefail
 # libprotobuf-dev, protobuf-compiler and libonnx-dev (onnx.proto and its generated classes): the
 # ONNX export. chromium, Node.js and npm: the tests that run an exported model in ONNX Runtime and
 # render the HTML report (tests/node holds their npm packages, installed below).
+# openmpi-bin and libopenmpi-dev: data-parallel training over MPI (mpirun, and the 2-rank tests).
 
 packages=(
   build-essential cmake ninja-build pkg-config
@@ -20,6 +21,7 @@ packages=(
   clang-14 libclang-rt-14-dev libomp-14-dev
   libprotobuf-dev protobuf-compiler libonnx-dev
   chromium fonts-dejavu-core
+  openmpi-bin libopenmpi-dev
 )
 # Node.js and npm usually come with the machine (not always Debian's build, whose npm package
 # would conflict with it): Debian's are installed only where the commands are missing.

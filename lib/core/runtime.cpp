@@ -4,7 +4,13 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "signsnet/distributed.hpp"
+
 namespace signsnet::core {
+
+bool Collectives::active() const {
+  return comm && comm->size() > 1;
+}
 
 FloatBuffer::FloatBuffer(std::size_t floats) : size_(floats) {
   if (floats == 0) return;

@@ -10,6 +10,10 @@
 #include <unordered_map>
 #include <vector>
 
+namespace signsnet {
+class Communicator;  // signsnet/distributed.hpp
+}
+
 namespace signsnet::core {
 
 using dims = dnnl::memory::dims;
@@ -54,6 +58,15 @@ struct Op {
   void run_timed(dnnl::stream& s) const;
 };
 
+/// The ranks a model trains with in data-parallel training; `comm` is null when it trains alone.
+/// Layers read it when they run, so it can be set after the networks are built.
+struct Collectives {
+  Communicator* comm = nullptr;
+  bool sync_batchnorm = false;  ///< batch statistics over all ranks (BatchNorm)
+  /// True when there is more than one rank to talk to.
+  bool active() const;
+};
+
 /// Engine, stream, a shared user scratchpad and counts of what was created.
 class Runtime {
  public:
@@ -92,6 +105,8 @@ class Runtime {
   void bind_scratchpad();
 
   Profiler& profiler() { return profiler_; }
+  Collectives& collectives() { return collectives_; }
+  const Collectives& collectives() const { return collectives_; }
   std::int64_t primitives() const { return primitives_; }
   std::int64_t memories() const { return memories_; }
   /// "name: impl" for every primitive created, in order.
@@ -109,6 +124,7 @@ class Runtime {
   std::int64_t memories_ = 0;
   std::vector<std::string> kernels_;
   Profiler profiler_;
+  Collectives collectives_;
 };
 
 /// Throws std::logic_error with file and line when an internal invariant fails.
