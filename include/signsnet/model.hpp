@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "signsnet/config.hpp"
+#include "signsnet/distributed.hpp"
 
 namespace signsnet {
 
@@ -96,6 +97,18 @@ class Model {
   void begin_bn_recalibration();
   void accumulate_bn_statistics(const float* images, int count);
   void end_bn_recalibration();
+
+  /// Data-parallel training with the other ranks of `comm` (not owned: it must outlive the model,
+  /// or be unset with nullptr). Every rank builds the model with the same config and seed, so
+  /// all start from the same weights, and calls train_step in lockstep on its share of each
+  /// global batch. A step then sums the gradients over the ranks (in buckets started during the
+  /// backward pass), so every rank takes the optimizer step one process would take on the whole
+  /// global batch, and returns the global batch's loss and accuracy. With per-rank batch norm
+  /// (the default) each rank normalizes with its own images' statistics; average_statistics()
+  /// then brings the moving statistics together. Recalibration sums over all ranks.
+  void set_communicator(Communicator* comm, const DistributedConfig& config = {});
+  /// Replaces every BN moving mean and variance by its mean over the ranks (nothing alone).
+  void average_statistics();
 
   void set_learning_rate(float lr);
   float learning_rate() const;

@@ -95,13 +95,15 @@ const float* SoftmaxCrossEntropy::probabilities() const {
   return static_cast<const float*>(probs_.get_data_handle());
 }
 
-StepResult SoftmaxCrossEntropy::loss(const std::int32_t* labels, float smoothing) const {
+StepResult SoftmaxCrossEntropy::loss(const std::int32_t* labels, float smoothing,
+                                     int divisor) const {
   const float* p = probabilities();
   float* grad = logits_grad_ ? static_cast<float*>(logits_grad_.get_data_handle()) : nullptr;
   StepResult r;
   r.count = batch_;
   double total = 0.0;
   const float off = smoothing / classes_, on = 1.0f - smoothing + off;
+  const int scale = divisor > 0 ? divisor : batch_;
   for (int n = 0; n < batch_; ++n) {
     const float* pn = p + static_cast<std::size_t>(n) * classes_;
     const int y = labels[n];
@@ -113,7 +115,7 @@ StepResult SoftmaxCrossEntropy::loss(const std::int32_t* labels, float smoothing
     for (int k = 0; k < classes_; ++k) {
       const float target = k == y ? on : off;
       if (target > 0) total -= target * std::log(std::max(pn[k], 1e-12f));
-      if (grad) grad[n * classes_ + k] = (pn[k] - target) / batch_;
+      if (grad) grad[n * classes_ + k] = (pn[k] - target) / scale;
     }
   }
   r.loss = static_cast<float>(total / batch_);

@@ -34,7 +34,8 @@ class SoftmaxCrossEntropy {
 
   void forward(dnnl::stream& s) const { fwd_.run(s); }
   /// Loss and accuracy against `labels`; in training also writes the logits' gradient.
-  StepResult loss(const std::int32_t* labels, float label_smoothing) const;
+  /// The logits' gradient is divided by `divisor` (0: the batch size).
+  StepResult loss(const std::int32_t* labels, float label_smoothing, int divisor = 0) const;
   const float* probabilities() const;
   int classes() const { return classes_; }
 

@@ -1,16 +1,20 @@
 #include "core/layer.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace signsnet::core {
 
 Slot& Build::param(const TensorInfo& info, const dnnl::memory::desc& md,
                    const dnnl::memory::desc& plain, const InitSpec& init) {
-  if (Slot* s = params.find(info.name)) {
+  Slot* s = params.find(info.name);
+  if (s) {
     SIGNSNET_CHECK(s->info.shape == info.shape, "shape changed for " + info.name);
-    return *s;
+  } else {
+    s = &params.add(info, md, plain, init);
   }
-  return params.add(info, md, plain, init);
+  if (s->info.trainable) lowest_trainable = std::min(lowest_trainable, s->offset);
+  return *s;
 }
 
 Act Build::act(const dnnl::memory::desc& md) {

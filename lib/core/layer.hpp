@@ -1,6 +1,7 @@
 // What every layer shares: activations with their gradients, and the context it is built in.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct Build {
   bool training;
   int batch;
   std::vector<LayerInfo>* layers = nullptr;  // the summary's rows, appended as layers are built
+  /// The lowest arena offset of the trainable slots param() returned since it was last reset
+  /// (the network uses it to know where each block's gradients start).
+  std::size_t lowest_trainable = SIZE_MAX;
 
   /// Adds a summary row (parameters are counted later from the parameter store).
   void note(const std::string& name, const std::string& type, const dnnl::memory::desc& out);

@@ -28,6 +28,8 @@ struct Model::Impl {
   std::map<int, std::unique_ptr<Network>> training, inference;
   std::vector<std::vector<float>> recal_sums;
   double recal_total = 0.0;
+  Communicator* comm = nullptr;  // set for data-parallel training with more than one rank
+  DistributedConfig dist;
 
   Network& net(int count, bool train) {
     if (count < 1 || count > (train ? batch_size : 1 << 20))
@@ -48,11 +50,43 @@ struct Model::Impl {
 
   StepResult forward_backward(const float* images, const std::int32_t* labels, int count) {
     Network& n = net(count, true);
+    if (!comm) {
+      n.set_input(images);
+      n.forward();
+      StepResult r = n.loss(labels, label_smoothing);
+      n.backward();
+      return r;
+    }
+    // Data-parallel: each rank's logits' gradient is divided by the global batch size, so the
+    // sum of the ranks' gradients is the gradient of the global batch's mean loss.
+    double global_count = count;
+    comm->allreduce_sum(&global_count, 1);
     n.set_input(images);
     n.forward();
-    StepResult r = n.loss(labels, label_smoothing);
-    n.backward();
+    StepResult r = n.loss(labels, label_smoothing, static_cast<int>(global_count));
+    unsent = params.trainable_floats();
+    n.backward(dist.overlap ? [this](std::size_t from) { gradients_ready(from); }
+                            : Network::GradientsReady{});
+    gradients_ready(0);  // whatever is left (all of it without overlap)
+    comm->wait_all();
+    double totals[2] = {static_cast<double>(r.loss) * r.count, static_cast<double>(r.correct)};
+    comm->allreduce_sum(totals, 2);
+    r.count = static_cast<int>(global_count);
+    r.correct = static_cast<int>(totals[1]);
+    r.loss = static_cast<float>(totals[0] / global_count);
     return r;
+  }
+
+  // Starts summing the gradients at arena offsets [from, unsent) once they make a bucket (or at
+  // the end), and lets the sums already started progress.
+  std::size_t unsent = 0;  // gradients at offsets below this are not being summed yet
+  void gradients_ready(std::size_t from) {
+    const double mib = (unsent - from) * sizeof(float) / 1048576.0;
+    if (unsent > from && (from == 0 || mib >= dist.bucket_mib)) {
+      comm->start_allreduce_sum(params.grads() + from, unsent - from);
+      unsent = from;
+    }
+    comm->progress();
   }
 };
 
@@ -189,12 +223,37 @@ void Model::accumulate_bn_statistics(const float* images, int count) {
 void Model::end_bn_recalibration() {
   if (impl_->recal_total <= 0)
     throw std::logic_error("model: end_bn_recalibration: no batches were accumulated");
+  if (impl_->comm) {  // every rank accumulated its share of the data
+    for (auto& sums : impl_->recal_sums) impl_->comm->allreduce_sum(sums.data(), sums.size());
+    impl_->comm->allreduce_sum(&impl_->recal_total, 1);
+  }
   std::size_t i = 0;
   const float total = static_cast<float>(impl_->recal_total);
   impl_->training.at(impl_->batch_size)->for_each_bn([&](const core::BatchNorm& bn) {
     bn.finish_recalibration(impl_->recal_sums[i++].data(), total);
   });
   impl_->recal_sums.clear();
+}
+
+void Model::set_communicator(Communicator* comm, const DistributedConfig& config) {
+  if (!(config.bucket_mib >= 0))
+    throw std::invalid_argument("distributed: bucket_mib: expected >= 0, got " +
+                                std::to_string(config.bucket_mib));
+  impl_->comm = comm && comm->size() > 1 ? comm : nullptr;
+  impl_->dist = config;
+  impl_->unsent = 0;
+  impl_->rt.collectives().comm = impl_->comm;
+  impl_->rt.collectives().sync_batchnorm = config.sync_batchnorm;
+}
+
+void Model::average_statistics() {
+  Communicator* comm = impl_->comm;
+  if (!comm) return;
+  float* stats = impl_->params.stats();
+  const std::size_t n = impl_->params.stats_floats();
+  comm->allreduce_sum(stats, n);
+  const float inv = 1.0f / comm->size();
+  for (std::size_t i = 0; i < n; ++i) stats[i] *= inv;
 }
 
 void Model::set_learning_rate(float lr) {

@@ -20,14 +20,18 @@ Network::Network(Runtime& rt, ParamStore& params, const ModelConfig& c, int batc
     for (int i = 0; i < st.blocks; ++i) {
       const std::string name = "stage" + std::to_string(s + 2) + ".block" + std::to_string(i);
       BlockOptions o{st.mid, st.out, c.kernel, i == 0 ? st.stride : 1, i == 0, c.bn_epsilon};
+      b.lowest_trainable = SIZE_MAX;
       blocks_.push_back(std::make_unique<Bottleneck>(b, name, *x, o));
+      block_offsets_.push_back(b.lowest_trainable);
       x = &blocks_.back()->out();
     }
   }
   // Keras' AvgPool 2x2 (valid); a feature map smaller than 2x2 (tiny inputs) pools 1x1.
   const int pool = std::min<long>({2, x->desc().dims()[2], x->desc().dims()[3]});
   head_pool_ = std::make_unique<Pooling>(b, "head.pool", *x, false, pool, pool);
+  b.lowest_trainable = SIZE_MAX;
   dense_ = std::make_unique<Dense>(b, "head.dense", head_pool_->out(), c.classes);
+  head_offset_ = b.lowest_trainable;
   head_ = std::make_unique<SoftmaxCrossEntropy>(b, "head.softmax", dense_->out());
 }
 
@@ -69,19 +73,29 @@ void Network::forward() {
   s.wait();
 }
 
-StepResult Network::loss(const std::int32_t* labels, float label_smoothing) const {
-  return head_->loss(labels, label_smoothing);
+StepResult Network::loss(const std::int32_t* labels, float label_smoothing, int divisor) const {
+  return head_->loss(labels, label_smoothing, divisor);
 }
 
-void Network::backward() {
+void Network::backward(const GradientsReady& ready) {
   dnnl::stream& s = rt_.stream();
+  auto done = [&](std::size_t from) {
+    if (!ready) return;
+    s.wait();
+    ready(from);
+  };
   dense_->backward(s);
+  done(head_offset_);
   head_pool_->backward(s);
-  for (auto it = blocks_.rbegin(); it != blocks_.rend(); ++it) (*it)->backward(s);
+  for (std::size_t i = blocks_.size(); i-- > 0;) {
+    blocks_[i]->backward(s);
+    done(block_offsets_[i]);
+  }
   stem_pool_->backward(s);
   stem_bn_->backward(s);
   stem_conv_->backward(s);  // weights only: nothing reads the input's gradient
   s.wait();
+  done(0);
 }
 
 void Network::for_each_bn(const std::function<void(const BatchNorm&)>& f) const {

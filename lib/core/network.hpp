@@ -24,8 +24,13 @@ class Network {
   /// first convolution reads that layout, else one planned reorder.
   void set_input(const float* images);
   void forward();
-  StepResult loss(const std::int32_t* labels, float label_smoothing) const;
-  void backward();
+  /// `divisor` scales the logits' gradient (0: this batch's size; data-parallel training passes
+  /// the global batch's).
+  StepResult loss(const std::int32_t* labels, float label_smoothing, int divisor = 0) const;
+  /// Called during backward() each time a part of the gradients is final: every trainable
+  /// parameter at arena offset `from` or above has its gradient (0 at the end).
+  using GradientsReady = std::function<void(std::size_t from)>;
+  void backward(const GradientsReady& ready = {});
   const float* probabilities() const { return head_->probabilities(); }
   void for_each_bn(const std::function<void(const BatchNorm&)>& f) const;
   /// Planned reorders a training step runs (weights into backward-data layouts).
@@ -48,6 +53,9 @@ class Network {
   std::unique_ptr<Dense> dense_;
   std::unique_ptr<SoftmaxCrossEntropy> head_;
   std::vector<LayerInfo> layers_;
+  // The lowest gradient-arena offset of the head's and of each block's parameters.
+  std::size_t head_offset_ = 0;
+  std::vector<std::size_t> block_offsets_;
 };
 
 }  // namespace signsnet::core

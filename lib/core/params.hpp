@@ -59,6 +59,9 @@ class ParamStore {
   float* first() const { return first_.data(); }
   float* second() const { return second_.data(); }
   std::size_t trainable_floats() const { return trainable_floats_; }
+  /// The BN statistics' arena (moving means and variances).
+  float* stats() const { return stats_.data(); }
+  std::size_t stats_floats() const { return stats_floats_; }
 
   /// Copies between the plain layout and the slot's layout (reorders only where they differ).
   void read(const Slot& s, TensorRole role, float* out) const;

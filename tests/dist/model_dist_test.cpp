@@ -1,0 +1,158 @@
+// Data-parallel Model: ranks as threads (tests/support/thread_communicator.hpp), so these run
+// without MPI and under the sanitizers. tests/dist/mpi_test.cpp runs the same over mpirun.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "signsnet/model.hpp"
+#include "support/thread_communicator.hpp"
+
+namespace signsnet {
+namespace {
+
+using testing::run_ranks;
+
+struct Images {
+  std::vector<float> pixels;
+  std::vector<std::int32_t> labels;
+};
+
+Images random_images(const ModelConfig& c, int count, std::uint64_t seed) {
+  std::mt19937 rng(static_cast<std::uint32_t>(seed));
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  Images im;
+  im.pixels.resize(static_cast<std::size_t>(count) * c.input_channels * c.input_height *
+                   c.input_width);
+  for (float& p : im.pixels) p = u(rng);
+  for (int i = 0; i < count; ++i) im.labels.push_back(static_cast<std::int32_t>(rng() % c.classes));
+  return im;
+}
+
+std::vector<float> all_values(const Model& m, bool statistics) {
+  std::vector<float> out;
+  for (const TensorInfo& t : m.tensors()) {
+    if (t.trainable == statistics) continue;
+    std::vector<float> v(static_cast<std::size_t>(t.size()));
+    m.read(t.name, v.data());
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return out;
+}
+
+double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double d = 0;
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i)
+    d = std::max(d, static_cast<double>(std::fabs(a[i] - b[i])));
+  return d;
+}
+
+// Trains `steps` steps on global batches of `global` images split over `ranks` ranks (rank r
+// gets the r-th contiguous share) and returns each rank's trainable values and statistics.
+struct RankResult {
+  std::vector<float> weights, stats;
+  std::vector<StepResult> steps;
+  int started = 0;
+};
+
+std::vector<RankResult> train_split(const ModelConfig& config, const Images& data, int global,
+                                    int steps, int ranks, const DistributedConfig& dist) {
+  std::vector<RankResult> results(ranks);
+  run_ranks(ranks, [&](int rank, Communicator& comm) {
+    omp_set_num_threads(1);
+    const int first = global * rank / ranks, last = global * (rank + 1) / ranks;
+    Model m(config, last - first);
+    m.set_communicator(&comm, dist);
+    const std::size_t floats = m.image_floats();
+    for (int s = 0; s < steps; ++s) {
+      const std::size_t base = static_cast<std::size_t>(s) * global;
+      results[rank].steps.push_back(m.train_step(data.pixels.data() + (base + first) * floats,
+                                                 data.labels.data() + base + first, last - first));
+    }
+    m.average_statistics();
+    results[rank].weights = all_values(m, false);
+    results[rank].stats = all_values(m, true);
+    results[rank].started = static_cast<testing::ThreadCommunicator&>(comm).started();
+  });
+  return results;
+}
+
+ModelConfig small_config() {
+  ModelConfig c = ModelConfig::tiny(16, 3);
+  c.seed = 5;
+  return c;
+}
+
+TEST(DistributedModel, RanksStayIdenticalAndReportTheGlobalBatch) {
+  const ModelConfig c = small_config();
+  const Images data = random_images(c, 3 * 12, 1);
+  const auto r = train_split(c, data, 12, 3, 2, {});
+  EXPECT_EQ(max_abs_diff(r[0].weights, r[1].weights), 0.0) << "ranks drifted apart";
+  EXPECT_EQ(max_abs_diff(r[0].stats, r[1].stats), 0.0) << "statistics were not averaged";
+  for (int s = 0; s < 3; ++s) {
+    EXPECT_EQ(r[0].steps[s].count, 12);
+    EXPECT_EQ(r[1].steps[s].count, 12);
+    EXPECT_EQ(r[0].steps[s].correct, r[1].steps[s].correct);
+    EXPECT_FLOAT_EQ(r[0].steps[s].loss, r[1].steps[s].loss);
+  }
+}
+
+// With per-rank batch norm, each rank's forward pass is that of a single model on its share, so
+// the first step's global loss is the image-weighted mean of those.
+TEST(DistributedModel, GlobalLossIsTheMeanOverAllImages) {
+  const ModelConfig c = small_config();
+  const Images data = random_images(c, 10, 2);
+  const auto r = train_split(c, data, 10, 1, 2, {});
+  // Each rank alone, evaluated in training mode on its share, with the same initial weights.
+  double loss_sum = 0;
+  int correct = 0;
+  for (int rank = 0; rank < 2; ++rank) {
+    Model m(c, 5);
+    const StepResult s = m.compute_gradients(data.pixels.data() + rank * 5 * m.image_floats(),
+                                             data.labels.data() + rank * 5, 5);
+    loss_sum += static_cast<double>(s.loss) * 5;
+    correct += s.correct;
+  }
+  EXPECT_NEAR(r[0].steps[0].loss, loss_sum / 10, 1e-5);
+  EXPECT_EQ(r[0].steps[0].correct, correct);
+}
+
+TEST(DistributedModel, BucketsGiveTheSameWeightsAsOneSumAfterBackward) {
+  const ModelConfig c = small_config();
+  const Images data = random_images(c, 2 * 8, 3);
+  DistributedConfig overlap;
+  overlap.bucket_mib = 0;  // one bucket per block
+  DistributedConfig at_end;
+  at_end.overlap = false;
+  const auto a = train_split(c, data, 8, 2, 2, overlap);
+  const auto b = train_split(c, data, 8, 2, 2, at_end);
+  EXPECT_GT(a[0].started, 2 * 3) << "expected one bucket per block and step";
+  EXPECT_EQ(b[0].started, 2) << "expected one sum per step";
+  EXPECT_LT(max_abs_diff(a[0].weights, b[0].weights), 1e-6);
+}
+
+TEST(DistributedModel, UnevenSharesWeighTheirImages) {
+  // 7 images as 4 + 3: the global loss and the ranks' agreement must not depend on the split.
+  const ModelConfig c = small_config();
+  const Images data = random_images(c, 7, 4);
+  const auto r = train_split(c, data, 7, 1, 2, {});
+  EXPECT_EQ(r[0].steps[0].count, 7);
+  EXPECT_EQ(max_abs_diff(r[0].weights, r[1].weights), 0.0);
+}
+
+TEST(DistributedModel, OneRankIsTheSingleProcessModel) {
+  const ModelConfig c = small_config();
+  const Images data = random_images(c, 2 * 8, 6);
+  const auto r = train_split(c, data, 8, 2, 1, {});
+  omp_set_num_threads(1);  // as the rank did: oneDNN's sums depend on the thread count
+  Model m(c, 8);
+  for (int s = 0; s < 2; ++s)
+    m.train_step(data.pixels.data() + s * 8 * m.image_floats(), data.labels.data() + s * 8, 8);
+  EXPECT_EQ(max_abs_diff(r[0].weights, all_values(m, false)), 0.0);
+}
+
+}  // namespace
+}  // namespace signsnet
