@@ -22,7 +22,17 @@ bool holds_signs(const fs::path& dir) {
          fs::is_regular_file(dir / "test_signs.h5", ec);
 }
 
+Communicator* g_world = nullptr;
+
 }  // namespace
+
+Communicator* world() {
+  return g_world;
+}
+
+void set_world(Communicator* comm) {
+  g_world = comm && comm->size() > 1 ? comm : nullptr;
+}
 
 std::string find_data_dir(const std::string& given) {
   if (!given.empty()) {

@@ -13,6 +13,11 @@
 
 namespace signsnet::cli {
 
+/// MPI's world when signsnet-cli runs under mpirun with more than one rank (set by main), else
+/// nullptr.
+Communicator* world();
+void set_world(Communicator* comm);
+
 /// Where the SIGNS files are: `given` if not empty, else the first folder holding
 /// train_signs.h5 or test_signs.h5 among $SIGNSNET_DATA, ./datasets and
 /// ../shared/datasets/signs. Throws DataError naming --data.

@@ -5,11 +5,14 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include "commands.hpp"
+#include "common.hpp"
 #include "errors.hpp"
 #include "signsnet/checkpoint.hpp"
+#include "signsnet/distributed.hpp"
 #include "signsnet/onnx.hpp"
 #include "signsnet/trainer.hpp"
 
@@ -22,9 +25,16 @@ constexpr const char* kExitCodes =
     "loss), 4 data error, 5 checkpoint error, 6 ONNX export error, 130 interrupted (a checkpoint "
     "was saved).";
 
+// Under mpirun an error on one rank ends every rank (MPI_Abort), so that none waits forever in
+// a collective for it; the line names the rank.
 int fail(int code, std::string message) {
   for (char& c : message) {
     if (c == '\n' || c == '\r') c = ' ';
+  }
+  if (signsnet::Communicator* w = world()) {
+    w->abort("signsnet-cli: error: rank " + std::to_string(w->rank()) + " of " +
+                 std::to_string(w->size()) + ": " + message,
+             code);
   }
   std::cerr << "signsnet-cli: error: " << message << std::endl;
   return code;
@@ -44,6 +54,8 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return fail(kUsage, std::string(e.what()) + " (see signsnet-cli --help)");
   }
+  if (world() && !app.got_subcommand("train"))
+    throw UsageError("mpirun: only train runs on several ranks; run the other commands alone");
   for (const auto& command : commands) {
     const int code = command();
     if (code >= 0) return code;
@@ -61,6 +73,17 @@ int main(int argc, char** argv) {
   // (a disk that filled up during a save despite the check before it). Every file is closed
   // explicitly, so the process skips that cleanup.
   H5dont_atexit();
+  // Started by mpirun: MPI's world, finalized when main returns (signsnet-cli train shares the
+  // work with the other ranks; see README, "Training on several processes").
+  std::unique_ptr<signsnet::Communicator> mpi;
+  try {
+    if (signsnet::launched_by_mpi() && signsnet::mpi_available()) {
+      mpi = signsnet::mpi_world(&argc, &argv);
+      set_world(mpi.get());
+    }
+  } catch (const std::exception& e) {
+    return fail(kOther, e.what());
+  }
   try {
     return run(argc, argv);
   } catch (const UsageError& e) {

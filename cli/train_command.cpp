@@ -89,7 +89,11 @@ void print_start(const Trainer& t, const ModelConfig& m, const TrainConfig& c, M
             << " parameters at " << m.input_height << "x" << m.input_width << " on "
             << t.training_set().count << " images (" << t.validation_set().count
             << " validation); recipe " << c.recipe << ", " << c.epochs << " epochs, batch "
-            << c.batch << "; checkpoints in " << c.checkpoint_dir << "\n";
+            << c.batch;
+  if (const Communicator* comm = t.communicator())
+    std::cout << " over " << comm->size() << " ranks (" << model.batch_size()
+              << " images per rank at most)";
+  std::cout << "; checkpoints in " << c.checkpoint_dir << "\n";
 }
 
 // <dir>/config.json, replaced whole (temp file and rename) or not at all.
@@ -98,7 +102,8 @@ void write_config_file(const std::string& dir, const TrainConfig& c) {
                         "a writable run folder");
 }
 
-void report_test(Trainer& t, const Dataset& test, bool json, const TrainOutcome& out) {
+// Every rank evaluates (BN recalibration, if due, is collective); rank 0 prints.
+void report_test(Trainer& t, const Dataset& test, bool json, const TrainOutcome& out, bool quiet) {
   nlohmann::json j = {{"epochs_done", out.epochs_done},
                       {"steps", out.steps},
                       {"checkpoint", out.checkpoint},
@@ -107,29 +112,36 @@ void report_test(Trainer& t, const Dataset& test, bool json, const TrainOutcome&
     const Evaluation e = t.evaluate(test);
     j["test_loss"] = e.loss;
     j["test_accuracy"] = e.accuracy;
-    if (!json) {
+    if (!json && !quiet) {
       std::printf("Test loss: %.4f - test accuracy: %.4f (%d/%d)\n", e.loss, e.accuracy,
                   static_cast<int>(std::lround(e.accuracy * e.count)), e.count);
     }
   }
-  if (json) std::cout << j.dump() << std::endl;
+  if (json && !quiet) std::cout << j.dump() << std::endl;
 }
 
+// Under mpirun, rank 0 alone writes the run folder and prints; the other ranks train quietly.
 int train_and_report(Trainer& trainer, const Run& run, const Dataset& test, bool json) {
   const std::string& dir = run.config.checkpoint_dir;
-  std::filesystem::create_directories(dir);
-  write_config_file(dir, run.config);
-  RunLog log(dir);
-  if (!json) print_start(trainer, run.model, run.config, trainer.model());
-  Progress progress(stdout, !json && ::isatty(STDOUT_FILENO));
-  trainer.on_step([&](const StepReport& r) { progress.step(r); });
-  trainer.on_epoch([&](const EpochReport& r) {
-    log.write(r);
-    if (json)
-      std::cout << epoch_json(r) << std::endl;
-    else
-      progress.epoch(r);
-  });
+  const bool quiet = trainer.communicator() && trainer.communicator()->rank() != 0;
+  std::unique_ptr<RunLog> log;
+  if (!quiet) {
+    std::filesystem::create_directories(dir);
+    write_config_file(dir, run.config);
+    log = std::make_unique<RunLog>(dir);
+    if (!json) print_start(trainer, run.model, run.config, trainer.model());
+  }
+  Progress progress(stdout, !json && !quiet && ::isatty(STDOUT_FILENO));
+  if (!quiet) {
+    trainer.on_step([&](const StepReport& r) { progress.step(r); });
+    trainer.on_epoch([&](const EpochReport& r) {
+      log->write(r);
+      if (json)
+        std::cout << epoch_json(r) << std::endl;
+      else
+        progress.epoch(r);
+    });
+  }
   g_stop.store(false);
   trainer.set_stop_flag(&g_stop);
   std::signal(SIGINT, on_interrupt);
@@ -137,11 +149,12 @@ int train_and_report(Trainer& trainer, const Run& run, const Dataset& test, bool
   std::signal(SIGINT, SIG_DFL);
   progress.finish_line();
   if (out.stopped) {
+    if (quiet) return kInterrupted;
     std::cerr << "signsnet-cli: interrupted: saved " << out.checkpoint
               << "; continue with --resume " << out.checkpoint << std::endl;
     return kInterrupted;
   }
-  report_test(trainer, test, json, out);
+  report_test(trainer, test, json, out, quiet);
   return kOk;
 }
 
@@ -160,8 +173,10 @@ int run_train(const TrainFlags& f) {
                            ? Dataset{}
                            : load_data(src.test, "--test", run.model, train.classes, limits.data);
   if (!resumed) run.model.classes = std::max(train.classes, 2);
-  auto trainer =
-      as_error<DataError>([&] { return std::make_unique<Trainer>(run.model, run.config, train); });
+  auto trainer = as_error<DataError>([&] {
+    return std::make_unique<Trainer>(run.model, run.config, train, world(),
+                                     make_distributed_config(f));
+  });
   if (resumed) trainer->resume(f.resume);
   return train_and_report(*trainer, run, test, f.json);
 }

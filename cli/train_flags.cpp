@@ -25,7 +25,7 @@ void declare_recipe(CLI::App& cmd, TrainFlags& f) {
       ->check(CLI::IsMember({"default", "notebook"}));
   cmd.add_option("--epochs", f.epochs, "Epochs in total (default 20)")
       ->check(CLI::Range(1, 100000));
-  cmd.add_option("--batch", f.batch, "Batch size (default 32)")->check(CLI::Range(1, 4096));
+  cmd.add_option("--batch", f.batch, "Batch size (default 32); under mpirun the global batch, split over the ranks")->check(CLI::Range(1, 4096));
   cmd.add_option("--optimizer", f.optimizer, "adam, adamw or sgd")
       ->check(CLI::IsMember({"adam", "adamw", "sgd"}));
   cmd.add_option("--lr", f.lr, "Peak learning rate")->check(CLI::PositiveNumber);
@@ -77,6 +77,21 @@ void declare_machine(CLI::App& cmd, TrainFlags& f) {
       ->group("Development");
 }
 
+void declare_distributed(CLI::App& cmd, TrainFlags& f) {
+  const char* group = "Data-parallel (mpirun -np N signsnet-cli train ...)";
+  cmd.add_flag("--sync-bn,!--no-sync-bn", f.sync_bn,
+               "Batch norm with the statistics of the global batch (all ranks) instead of each "
+               "rank's own (default off)")
+      ->group(group);
+  cmd.add_flag("--overlap,!--no-overlap", f.overlap,
+               "Sum gradients during the backward pass, bucket by bucket (default on)")
+      ->group(group);
+  cmd.add_option("--bucket-mb", f.bucket_mib,
+                 "Gradient bucket size in MiB (a bucket closes at a block boundary; default 4)")
+      ->check(CLI::Range(0.0, 4096.0))
+      ->group(group);
+}
+
 void apply_optimizer(const TrainFlags& f, TrainConfig& c) {
   if (f.given("--optimizer")) c.optimizer.kind = parse_optimizer_kind(f.optimizer);
   if (f.given("--lr")) c.optimizer.learning_rate = f.lr;
@@ -115,6 +130,7 @@ void declare_train_flags(CLI::App& cmd, TrainFlags& f) {
   declare_data(cmd, f);
   declare_recipe(cmd, f);
   declare_machine(cmd, f);
+  declare_distributed(cmd, f);
 }
 
 TrainConfig make_train_config(const TrainFlags& f, TrainConfig c) {
@@ -127,6 +143,14 @@ TrainConfig make_train_config(const TrainFlags& f, TrainConfig c) {
   apply_regularization(f, c);
   as_error<UsageError>([&] { c.validate(); });
   return c;
+}
+
+DistributedConfig make_distributed_config(const TrainFlags& f) {
+  DistributedConfig d;
+  d.sync_batchnorm = f.sync_bn;
+  d.overlap = f.overlap;
+  d.bucket_mib = f.bucket_mib;
+  return d;
 }
 
 }  // namespace signsnet::cli

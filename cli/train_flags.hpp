@@ -25,6 +25,9 @@ struct TrainFlags {
   std::uint64_t seed = 0;
   std::int64_t max_input_mb = 0;  ///< 0: the library's limits
   bool json = false;
+  // Data-parallel training under mpirun.
+  bool sync_bn = false, overlap = true;
+  double bucket_mib = 4.0;
   CLI::App* app = nullptr;  // to ask which flags were given
 
   bool given(const std::string& flag) const { return app->count(flag) > 0; }
@@ -35,5 +38,7 @@ void declare_train_flags(CLI::App& cmd, TrainFlags& f);
 /// The preset (or, resuming, the checkpoint's config) with the given flags applied on top.
 /// Throws UsageError naming the flag for a bad value.
 TrainConfig make_train_config(const TrainFlags& f, TrainConfig base);
+/// --sync-bn, --no-overlap and --bucket-mb as a DistributedConfig.
+DistributedConfig make_distributed_config(const TrainFlags& f);
 
 }  // namespace signsnet::cli

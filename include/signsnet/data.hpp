@@ -110,6 +110,12 @@ struct LoaderConfig {
   Normalization normalization;
   Augmentation augmentation;
   int threads = 1;       ///< TBB workers that assemble batches (an arena of this size)
+  /// Data-parallel training: every rank shuffles the same global order, and each batch of
+  /// batch_size images (the global batch) is cut into `shards` contiguous parts, of which this
+  /// loader delivers part `shard`. Augmentation depends on an image's place in the global order,
+  /// so the ranks together see exactly the images one loader with shards = 1 would.
+  int shard = 0;
+  int shards = 1;
   bool prefetch = true;  ///< assemble the next batch on a background thread during training
 };
 

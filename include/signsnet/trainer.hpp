@@ -151,6 +151,15 @@ class Trainer {
   /// validation set. Copies what it needs of `train`. Throws std::invalid_argument on a bad
   /// config, or when the data's image size, channels or classes do not match the model.
   Trainer(const ModelConfig& model, const TrainConfig& config, const Dataset& train);
+  /// Data-parallel training over the ranks of `comm` (not owned; it must outlive the trainer).
+  /// Every rank constructs its trainer with the same arguments (the same data, config and seed).
+  /// `config.batch` is the global batch: each rank trains on its contiguous share of every
+  /// global batch of the one shuffled order (LoaderConfig::shard), so the run follows the
+  /// single-process run's data and schedule. Rank 0 alone writes checkpoints; every rank
+  /// validates and resumes. Throws std::invalid_argument when a batch cannot give every rank
+  /// an image.
+  Trainer(const ModelConfig& model, const TrainConfig& config, const Dataset& train,
+          Communicator* comm, const DistributedConfig& distributed = {});
   ~Trainer();
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
@@ -167,8 +176,10 @@ class Trainer {
   TrainOutcome run(int until_epoch = -1);
   /// Evaluates on `data`, recalibrating BN first when the config asks for it.
   Evaluation evaluate(const Dataset& data);
-  /// Writes a checkpoint of the current state to `path`.
+  /// Writes a checkpoint of the current state to `path` (rank 0 only in data-parallel runs).
   void save(const std::string& path) const;
+  /// The ranks this trainer works with (nullptr when alone).
+  Communicator* communicator() const;
 
   Model& model();
   const TrainConfig& config() const;

@@ -36,6 +36,9 @@ void check_config(const Dataset& data, const LoaderConfig& c) {
   const char* where = "LoaderConfig";
   if (c.batch_size < 1) fail_argument(where, "batch_size", ">= 1", std::to_string(c.batch_size));
   if (c.threads < 1) fail_argument(where, "threads", ">= 1", std::to_string(c.threads));
+  if (c.shards < 1) fail_argument(where, "shards", ">= 1", std::to_string(c.shards));
+  if (c.shard < 0 || c.shard >= c.shards)
+    fail_argument(where, "shard", "0.." + std::to_string(c.shards - 1), std::to_string(c.shard));
   check_augmentation(c.augmentation);
   if (!c.normalization.per_channel) return;
   if (data.channels > 3) {
@@ -70,7 +73,11 @@ struct Loader::Impl {
   void fill(int batch, Batch& out) {
     const int first = batch * config.batch_size;
     const int count = std::min(config.batch_size, data.count - first);
-    assembler.fill(order, first, count, epoch, out);
+    // This shard's part of the global batch (all of it with one shard).
+    const int begin = first + static_cast<int>(static_cast<long>(count) * config.shard / config.shards);
+    const int end =
+        first + static_cast<int>(static_cast<long>(count) * (config.shard + 1) / config.shards);
+    assembler.fill(order, begin, end - begin, epoch, out);
     out.index = batch;
   }
 

@@ -1,4 +1,5 @@
 // Trainer setup, checkpoints and evaluation; the epoch loop is in trainer_loop.cpp.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -60,11 +61,38 @@ double now_seconds() {
   return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
 }
 
-Trainer::Impl::Impl(const ModelConfig& m, const TrainConfig& c, Split split)
+// The most images one rank gets of a global batch: the ranks split each batch into contiguous
+// shares (LoaderConfig::shard).
+int largest_share(int batch, int ranks) {
+  int largest = 0;
+  for (int r = 0; r < ranks; ++r)
+    largest = std::max(largest, batch * (r + 1) / ranks - batch * r / ranks);
+  return largest;
+}
+
+void check_shares(const Dataset& train, int batch, int ranks) {
+  if (ranks <= 1) return;
+  const int last = train.count % batch == 0 ? batch : train.count % batch;
+  const int smallest = std::min(batch, last);
+  if (smallest < ranks)
+    throw std::invalid_argument(
+        "data-parallel training: batch: every batch must give each of the " +
+        std::to_string(ranks) + " ranks an image, but " + std::to_string(train.count) +
+        " training images in batches of " + std::to_string(batch) + " leave a batch of " +
+        std::to_string(smallest) + "; choose another --batch");
+}
+
+Trainer::Impl::Impl(const ModelConfig& m, const TrainConfig& c, Split split, Communicator* comm,
+                    const DistributedConfig& dist)
     : config(c),
       train(std::move(split.train)),
       validation(std::move(split.validation)),
-      model(with_run_settings(m, c), c.batch, c.optimizer) {
+      comm(comm && comm->size() > 1 ? comm : nullptr),
+      rank(this->comm ? comm->rank() : 0),
+      ranks(this->comm ? comm->size() : 1),
+      model(with_run_settings(m, c), largest_share(c.batch, ranks), c.optimizer) {
+  check_shares(train, c.batch, ranks);
+  if (this->comm) model.set_communicator(this->comm, dist);
   model.set_label_smoothing(c.label_smoothing);
   if (c.zero_init_residual) {
     for (const TensorInfo& t : model.tensors()) {
@@ -76,13 +104,27 @@ Trainer::Impl::Impl(const ModelConfig& m, const TrainConfig& c, Split split)
       model.write(t.name, zeros.data());
     }
   }
+  loader = std::make_unique<Loader>(train, loader_config(true));
+}
+
+LoaderConfig Trainer::Impl::loader_config(bool shuffle) const {
   LoaderConfig lc;
-  lc.batch_size = c.batch;
-  lc.seed = c.seed;
+  lc.batch_size = config.batch;
+  lc.shuffle = shuffle;
+  lc.seed = config.seed;
   lc.layout = model.input_layout();
-  lc.augmentation = c.augmentation;
-  lc.threads = c.loader_threads;
-  loader = std::make_unique<Loader>(train, lc);
+  if (shuffle) lc.augmentation = config.augmentation;
+  lc.threads = config.loader_threads;
+  lc.shard = rank;
+  lc.shards = ranks;
+  return lc;
+}
+
+bool Trainer::Impl::stop_agreed() {
+  if (!comm) return stop_requested();
+  double any = stop_requested() ? 1 : 0;
+  comm->allreduce_sum(&any, 1);
+  return any > 0;
 }
 
 std::int64_t Trainer::Impl::total_steps() const {
@@ -104,21 +146,18 @@ CheckpointState Trainer::Impl::state() const {
 
 std::string Trainer::Impl::save_named(const std::string& name) {
   if (config.checkpoint_dir.empty()) return {};
-  std::filesystem::create_directories(config.checkpoint_dir);
   const std::string path = (std::filesystem::path(config.checkpoint_dir) / name).string();
-  save_checkpoint(path, model, state());
+  if (rank == 0) {
+    std::filesystem::create_directories(config.checkpoint_dir);
+    save_checkpoint(path, model, state());
+  }
   last_checkpoint = path;
   return path;
 }
 
 void Trainer::Impl::recalibrate() {
   if (recalibrated_at == model.step()) return;
-  LoaderConfig lc;
-  lc.batch_size = config.batch;
-  lc.shuffle = false;
-  lc.layout = model.input_layout();
-  lc.threads = config.loader_threads;
-  Loader in_order(train, lc);
+  Loader in_order(train, loader_config(false));
   Batch b;
   model.begin_bn_recalibration();
   while (in_order.next(b)) model.accumulate_bn_statistics(b.images.data(), b.count);
@@ -131,10 +170,15 @@ Evaluation Trainer::Impl::evaluate(const Dataset& data) {
   return evaluate_dataset(model, data, config.batch, config.loader_threads);
 }
 
-Trainer::Trainer(const ModelConfig& model, const TrainConfig& config, const Dataset& train) {
+Trainer::Trainer(const ModelConfig& model, const TrainConfig& config, const Dataset& train)
+    : Trainer(model, config, train, nullptr) {}
+
+Trainer::Trainer(const ModelConfig& model, const TrainConfig& config, const Dataset& train,
+                 Communicator* comm, const DistributedConfig& distributed) {
   config.validate();
   if (config.threads > 0) Model::set_threads(config.threads);
-  impl_ = std::make_unique<Impl>(model, config, split_data(train, config, model));
+  impl_ = std::make_unique<Impl>(model, config, split_data(train, config, model), comm,
+                                 distributed);
 }
 
 Trainer::~Trainer() = default;
@@ -173,7 +217,11 @@ Evaluation Trainer::evaluate(const Dataset& data) {
 }
 
 void Trainer::save(const std::string& path) const {
-  save_checkpoint(path, impl_->model, impl_->state());
+  if (impl_->rank == 0) save_checkpoint(path, impl_->model, impl_->state());
+}
+
+Communicator* Trainer::communicator() const {
+  return impl_->comm;
 }
 
 Model& Trainer::model() {

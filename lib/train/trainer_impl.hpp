@@ -11,11 +11,14 @@
 namespace signsnet {
 
 struct Trainer::Impl {
-  Impl(const ModelConfig& model_config, const TrainConfig& c, Split split);
+  Impl(const ModelConfig& model_config, const TrainConfig& c, Split split, Communicator* comm,
+       const DistributedConfig& dist);
 
   TrainConfig config;
   Dataset train;
   Dataset validation;
+  Communicator* comm = nullptr;  // data-parallel ranks (null or one rank: alone)
+  int rank = 0, ranks = 1;
   Model model;
   std::unique_ptr<Loader> loader;
 
@@ -33,6 +36,10 @@ struct Trainer::Impl {
   const std::atomic<bool>* stop = nullptr;
 
   bool stop_requested() const { return stop && stop->load(std::memory_order_relaxed); }
+  /// True when any rank's stop flag is set (every rank must ask at the same steps).
+  bool stop_agreed();
+  /// A loader over `data` with this rank's shard of every batch.
+  LoaderConfig loader_config(bool shuffle) const;
   std::int64_t total_steps() const;
   CheckpointState state() const;
   /// Saves <checkpoint_dir>/<name>; returns its path ("" without a checkpoint dir).

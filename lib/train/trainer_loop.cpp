@@ -28,7 +28,7 @@ bool Trainer::Impl::train_epoch(double& train_seconds) {
   Batch b;
   for (int i = 0; i < done; ++i) loader->next(b);  // same order: skip what was trained
   const double start = now_seconds();
-  while (done < batches && !stop_requested() && loader->next(b)) {
+  while (done < batches && !stop_agreed() && loader->next(b)) {
     const float lr = scheduled_learning_rate(config.schedule, config.optimizer.learning_rate,
                                              model.step(), batches, total_steps());
     model.set_learning_rate(lr);
@@ -59,6 +59,9 @@ EpochReport Trainer::Impl::finish_epoch(double train_seconds, double started,
   loss_sum = 0;
   correct = count = 0;
   const bool last = epoch == config.epochs;
+  // Per-rank batch norm leaves each rank with its own moving statistics: validation and the
+  // checkpoint use their mean (synchronized batch norm keeps them equal already).
+  if (comm) model.average_statistics();
   if (config.bn_recalibration && (validation.count > 0 || last)) recalibrate();
   if (validation.count > 0) {
     const Evaluation v = evaluate(validation);
@@ -82,6 +85,7 @@ TrainOutcome Trainer::run(int until_epoch) {
     double train_seconds = 0;
     if (!s.train_epoch(train_seconds)) {
       outcome.stopped = true;
+      if (s.comm) s.model.average_statistics();
       outcome.checkpoint = s.save_named("last.h5");
       break;
     }

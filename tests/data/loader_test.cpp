@@ -266,3 +266,58 @@ TEST(LoaderTest, BadConfigIsRejected) {
 
 }  // namespace
 }  // namespace signsnet
+
+namespace signsnet {
+namespace {
+
+// Data-parallel shards: together, in rank order, they are the unsharded batches, augmentation
+// included, and each gets its contiguous part of every global batch.
+TEST(LoaderTest, ShardsTogetherAreTheUnshardedBatches) {
+  const Dataset d = make_data(23, 6, 6, 3);
+  LoaderConfig cfg;
+  cfg.batch_size = 8;
+  cfg.seed = 11;
+  cfg.augmentation.shift = 1;
+  cfg.augmentation.horizontal_flip = true;
+  Loader whole(d, cfg);
+  const std::vector<Batch> expected = epoch_batches(whole, 2);
+  const int shards = 3;
+  std::vector<std::vector<Batch>> parts;
+  for (int s = 0; s < shards; ++s) {
+    LoaderConfig c = cfg;
+    c.shard = s;
+    c.shards = shards;
+    Loader l(d, c);
+    parts.push_back(epoch_batches(l, 2));
+    ASSERT_EQ(parts.back().size(), expected.size());
+  }
+  const std::size_t floats = d.image_bytes();
+  for (std::size_t b = 0; b < expected.size(); ++b) {
+    std::vector<float> images;
+    std::vector<std::int32_t> labels;
+    for (int s = 0; s < shards; ++s) {
+      const Batch& p = parts[s][b];
+      EXPECT_EQ(p.count, expected[b].count * (s + 1) / shards - expected[b].count * s / shards);
+      images.insert(images.end(), p.images.begin(), p.images.begin() + p.count * floats);
+      labels.insert(labels.end(), p.labels.begin(), p.labels.begin() + p.count);
+    }
+    EXPECT_EQ(labels, std::vector<std::int32_t>(expected[b].labels.begin(),
+                                                 expected[b].labels.begin() + expected[b].count));
+    EXPECT_EQ(images, std::vector<float>(expected[b].images.begin(),
+                                         expected[b].images.begin() + expected[b].count * floats));
+  }
+}
+
+TEST(LoaderTest, ABadShardIsRefusedByName) {
+  const Dataset d = make_data(4, 2, 2, 2);
+  LoaderConfig cfg;
+  cfg.shards = 2;
+  cfg.shard = 2;
+  EXPECT_THAT(message_of<std::invalid_argument>([&] { Loader l(d, cfg); }), HasSubstr("shard: expected 0..1, got 2"));
+  cfg.shards = 0;
+  cfg.shard = 0;
+  EXPECT_THAT(message_of<std::invalid_argument>([&] { Loader l(d, cfg); }), HasSubstr("shards: expected >= 1, got 0"));
+}
+
+}  // namespace
+}  // namespace signsnet
