@@ -46,12 +46,12 @@ struct BatchNorm::Sync {
   Op fwd;             // forward_training | use_global_stats
   float epsilon = 0;
   dnnl::memory gamma, gamma_grad, beta_grad;
-  std::vector<double> partial;      // [N][C][2]: per image sum, sum of squares
-  std::vector<double> stats;        // [2C + 1]: sums, sums of squares, count (summed over ranks)
-  std::vector<float> grad_sums;     // [2C]: S_gamma, S_beta (summed over ranks)
-  std::vector<float> shift, slope;  // [C]: the dx correction, shift + slope * (x - mean)
-  bool last_synced = false;         // the last forward used global statistics...
-  long last_count = 0;              // ... over this many values per channel
+  std::vector<double> partial;       // [N][C][2]: per image sum, sum of squares
+  std::vector<double> stats;         // [2C + 1]: sums, sums of squares, count (summed over ranks)
+  std::vector<float> grad_sums;      // [2C]: S_gamma, S_beta (summed over ranks)
+  std::vector<float> scale, offset;  // [C]: the dx correction, scale * x + offset
+  bool last_synced = false;          // the last forward used global statistics...
+  long last_count = 0;               // ... over this many values per channel
 };
 
 BatchNorm::BatchNorm(Build& b, const std::string& name, const Act& in, bool relu, float epsilon,
@@ -120,8 +120,8 @@ BatchNorm::BatchNorm(Build& b, const std::string& name, const Act& in, bool relu
   y.partial.resize(static_cast<std::size_t>(md.dims()[0]) * c * 2);
   y.stats.resize(2 * c + 1);
   y.grad_sums.resize(2 * c);
-  y.shift.resize(c);
-  y.slope.resize(c);
+  y.scale.resize(c);
+  y.offset.resize(c);
 }
 
 BatchNorm::~BatchNorm() = default;
@@ -187,17 +187,19 @@ void BatchNorm::backward_sync(dnnl::stream& s) const {
   timed(prof, name_ + " bwd sync allreduce",
         [&] { rt_->collectives().comm->allreduce_sum(y.grad_sums.data(), y.grad_sums.size()); });
   const float* gamma = floats(y.gamma);
+  const float* mean = floats(mean_);
   const float* var = floats(variance_);
   const double local = static_cast<double>(reduce_), global = static_cast<double>(y.last_count);
   for (int k = 0; k < c; ++k) {
     const double rstd = 1.0 / std::sqrt(static_cast<double>(var[k]) + y.epsilon);
     const double scale = gamma[k] * rstd;
-    y.shift[k] = static_cast<float>(scale * (sb[k] / local - y.grad_sums[c + k] / global));
-    y.slope[k] = static_cast<float>(scale * rstd * (sg[k] / local - y.grad_sums[k] / global));
+    const double shift = scale * (sb[k] / local - y.grad_sums[c + k] / global);
+    const double slope = scale * rstd * (sg[k] / local - y.grad_sums[k] / global);
+    y.scale[k] = static_cast<float>(slope);  // dx += shift + slope * (x - mean)
+    y.offset[k] = static_cast<float>(shift - slope * mean[k]);
   }
   timed(prof, name_ + " bwd sync correct", [&] {
-    add_channel_affine(y.src, floats(in_.value), floats(in_.grad), floats(mean_), y.shift.data(),
-                       y.slope.data());
+    add_channel_affine(y.src, floats(in_.value), floats(in_.grad), y.scale.data(), y.offset.data());
   });
 }
 

@@ -27,8 +27,8 @@ struct ChannelLayout {
 /// One entry per image rather than one per thread: the result does not depend on the thread count.
 void channel_sums(const ChannelLayout& l, const float* x, double* partial);
 
-/// dx[n, c, h, w] += shift[c] + slope[c] * (x[n, c, h, w] - center[c]); x and dx share `l`.
-void add_channel_affine(const ChannelLayout& l, const float* x, float* dx, const float* center,
-                        const float* shift, const float* slope);
+/// dx[n, c, h, w] += scale[c] * x[n, c, h, w] + offset[c]; x and dx share `l` and do not overlap.
+void add_channel_affine(const ChannelLayout& l, const float* x, float* dx, const float* scale,
+                        const float* offset);
 
 }  // namespace signsnet::core
