@@ -1,6 +1,7 @@
 // Batch normalization with the following ReLU fused where one follows.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "core/layer.hpp"
@@ -11,14 +12,19 @@ class BatchNorm {
  public:
   /// Normalizes `in` in its own layout. Training networks use batch statistics; inference
   /// networks use the moving ones. `out_grad`, if given, is the output's gradient buffer.
+  /// A training network normalizes with the global batch of all ranks when the runtime's
+  /// collectives are active with sync_batchnorm (read on every forward).
   BatchNorm(Build& b, const std::string& name, const Act& in, bool relu, float epsilon,
             dnnl::memory out_grad = {});
+  ~BatchNorm();
 
   const Act& out() const { return out_; }
-  void forward(dnnl::stream& s) const { fwd_.run(s); }
-  void backward(dnnl::stream& s) const { bwd_.run(s); }
+  void forward(dnnl::stream& s) const;
+  /// Uses the statistics of the last forward: local or global as that forward did.
+  void backward(dnnl::stream& s) const;
 
-  /// moving = m * moving + (1 - m) * batch, with the batch variance made unbiased (Keras).
+  /// moving = m * moving + (1 - m) * batch, with the batch variance made unbiased (Keras) by the
+  /// count of the batch it was taken over (the global one after a synchronized forward).
   void update_moving(float momentum) const;
   /// Adds this batch's mean and E[x^2] (weighted by `weight`) to the recalibration sums.
   void accumulate(float weight, float* sums) const;
@@ -27,12 +33,19 @@ class BatchNorm {
   int channels() const { return channels_; }
 
  private:
+  struct Sync;  // what the synchronized forward and backward use (training networks only)
+  bool sync_wanted() const;
+  void forward_sync(dnnl::stream& s) const;
+  void backward_sync(dnnl::stream& s) const;
+
   std::string name_;
+  Runtime* rt_ = nullptr;
   int channels_ = 0;
   long reduce_ = 0;  // N * H * W: the values each channel's statistics are taken over
-  Act out_;
+  Act in_, out_;
   dnnl::memory mean_, variance_, moving_mean_, moving_variance_;
   Op fwd_, bwd_;
+  std::unique_ptr<Sync> sync_;
 };
 
 }  // namespace signsnet::core
