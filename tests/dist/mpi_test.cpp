@@ -1,0 +1,166 @@
+// Data-parallel training over real MPI: run by ctest as `mpirun -np 2 signsnet_mpi_tests`
+// (tests/dist/tests.cmake). Every rank runs every test; each test uses the world communicator.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+#include <vector>
+
+#include "signsnet/checkpoint.hpp"
+#include "signsnet/model.hpp"
+#include "signsnet/trainer.hpp"
+
+namespace signsnet {
+namespace {
+
+Communicator* g_world = nullptr;
+
+struct Images {
+  std::vector<float> pixels;
+  std::vector<std::int32_t> labels;
+};
+
+// The same images on every rank (same seed).
+Images random_images(const ModelConfig& c, int count, std::uint64_t seed) {
+  std::mt19937 rng(static_cast<std::uint32_t>(seed));
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  Images im;
+  im.pixels.resize(static_cast<std::size_t>(count) * c.input_channels * c.input_height *
+                   c.input_width);
+  for (float& p : im.pixels) p = u(rng);
+  for (int i = 0; i < count; ++i) im.labels.push_back(static_cast<std::int32_t>(rng() % c.classes));
+  return im;
+}
+
+std::vector<float> trainable_values(const Model& m) {
+  std::vector<float> out;
+  for (const TensorInfo& t : m.tensors()) {
+    if (!t.trainable) continue;
+    std::vector<float> v(static_cast<std::size_t>(t.size()));
+    m.read(t.name, v.data());
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return out;
+}
+
+double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double d = 0;
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i)
+    d = std::max(d, static_cast<double>(std::fabs(a[i] - b[i])));
+  return d;
+}
+
+// Steps on global batches of `global` images; this rank trains on its contiguous share.
+std::vector<float> train_share(const ModelConfig& c, const Images& data, int global, int steps,
+                               const DistributedConfig& dist, const OptimizerConfig& opt) {
+  const int ranks = g_world->size(), rank = g_world->rank();
+  const int first = global * rank / ranks, last = global * (rank + 1) / ranks;
+  Model m(c, last - first, opt);
+  m.set_communicator(g_world, dist);
+  for (int s = 0; s < steps; ++s) {
+    const std::size_t base = static_cast<std::size_t>(s) * global + first;
+    m.train_step(data.pixels.data() + base * m.image_floats(), data.labels.data() + base,
+                 last - first);
+  }
+  return trainable_values(m);
+}
+
+std::vector<float> train_alone(const ModelConfig& c, const Images& data, int batch, int steps,
+                               const OptimizerConfig& opt) {
+  Model m(c, batch, opt);
+  for (int s = 0; s < steps; ++s)
+    m.train_step(data.pixels.data() + static_cast<std::size_t>(s) * batch * m.image_floats(),
+                 data.labels.data() + s * batch, batch);
+  return trainable_values(m);
+}
+
+ModelConfig tiny() {
+  ModelConfig c = ModelConfig::tiny(16, 3);
+  c.seed = 5;
+  return c;
+}
+
+OptimizerConfig sgd() {
+  OptimizerConfig o;
+  o.kind = OptimizerConfig::Kind::sgd;
+  o.learning_rate = 0.05f;
+  return o;
+}
+
+// The equivalence: 2 ranks with batch 16 each against 1 process with batch 32, with
+// synchronized batch norm, after a few steps (SGD: see model_dist_test.cpp for why not Adam).
+TEST(Mpi, SyncBatchNormRanksEqualOneProcessWithTheGlobalBatch) {
+  ASSERT_EQ(g_world->size(), 2) << "run with mpirun -np 2";
+  const ModelConfig c = tiny();
+  const int steps = 3, global = 32;
+  const Images data = random_images(c, steps * global, 11);
+  DistributedConfig sync;
+  sync.sync_batchnorm = true;
+  const std::vector<float> mine = train_share(c, data, global, steps, sync, sgd());
+  const std::vector<float> alone = train_alone(c, data, global, steps, sgd());
+  EXPECT_LT(max_abs_diff(mine, alone), 1e-4);
+  // Every rank holds the same weights, bit for bit.
+  std::vector<float> sum = mine;
+  g_world->allreduce_sum(sum.data(), sum.size());
+  for (std::size_t i = 0; i < sum.size(); ++i) ASSERT_EQ(sum[i], 2 * mine[i]) << "element " << i;
+}
+
+TEST(Mpi, OverlappedBucketsEqualOneSumAfterBackward) {
+  const ModelConfig c = tiny();
+  const Images data = random_images(c, 2 * 16, 12);
+  DistributedConfig overlap, at_end;
+  overlap.bucket_mib = 0;
+  at_end.overlap = false;
+  const std::vector<float> a = train_share(c, data, 16, 2, overlap, {});
+  const std::vector<float> b = train_share(c, data, 16, 2, at_end, {});
+  EXPECT_LT(max_abs_diff(a, b), 1e-6);
+}
+
+// The Trainer: shards, global figures, rank 0 alone writes the checkpoint, every rank resumes.
+TEST(Mpi, TrainerWritesOnRankZeroAndResumesOnEvery) {
+  const ModelConfig c = tiny();
+  Dataset d;
+  d.count = 40;
+  d.height = d.width = 16;
+  d.channels = 3;
+  d.classes = 3;
+  std::mt19937 rng(3);
+  for (int i = 0; i < d.count * 16 * 16 * 3; ++i) d.pixels.push_back(rng() % 256);
+  for (int i = 0; i < d.count; ++i) d.labels.push_back(i % 3);
+  TrainConfig t = TrainConfig::preset("notebook");
+  t.epochs = 2;
+  t.batch = 16;
+  const std::string dir = std::string(SIGNSNET_TEST_TMP) + "/mpi_trainer";
+  if (g_world->rank() == 0) std::filesystem::remove_all(dir);
+  g_world->barrier();
+  t.checkpoint_dir = dir;
+  Trainer trainer(c, t, d, g_world);
+  EXPECT_EQ(trainer.model().batch_size(), 8);
+  const TrainOutcome out = trainer.run(1);
+  ASSERT_EQ(out.history.size(), 1u);
+  EXPECT_DOUBLE_EQ(out.history[0].images_per_second > 0, true);
+  g_world->barrier();
+  EXPECT_TRUE(std::filesystem::exists(dir + "/last.h5"));
+  Trainer resumed(c, t, d, g_world);
+  resumed.resume(dir + "/last.h5");
+  EXPECT_EQ(resumed.epochs_done(), 1);
+  EXPECT_EQ(max_abs_diff(trainable_values(resumed.model()), trainable_values(trainer.model())),
+            0.0);
+}
+
+}  // namespace
+}  // namespace signsnet
+
+int main(int argc, char** argv) {
+  std::unique_ptr<signsnet::Communicator> world = signsnet::mpi_world(&argc, &argv);
+  signsnet::g_world = world.get();
+  omp_set_num_threads(1);
+  ::testing::InitGoogleTest(&argc, argv);
+  const int failed = RUN_ALL_TESTS();  // every rank reports; any rank's failure fails the run
+  double any = failed ? 1 : 0;
+  world->allreduce_sum(&any, 1);
+  return any > 0 ? 1 : 0;
+}
