@@ -29,7 +29,8 @@ class Communicator {
   /// Copies `bytes` bytes from rank `root`'s `data` into every other rank's.
   virtual void broadcast(void* data, std::size_t bytes, int root) = 0;
   virtual void barrier() = 0;
-  /// Seconds spent blocked in wait_all() and the blocking collectives since the last reset.
+  /// Seconds spent inside communication calls (blocking collectives, wait_all() and progress())
+  /// since the last reset: the time a training step loses to communication.
   virtual double wait_seconds() const = 0;
   virtual void reset_wait_seconds() = 0;
   /// Prints `message` and ends every rank of the job with `exit_code` (does not return).

@@ -80,6 +80,7 @@ class MpiCommunicator : public Communicator {
   }
   void progress() override {
     if (requests_.empty()) return;
+    Stopwatch w(wait_);
     int done = 0;
     check(MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &done,
                       MPI_STATUSES_IGNORE),
