@@ -25,7 +25,8 @@
 namespace signsnet::cli {
 namespace {
 
-// Set by SIGINT; the trainer polls it after every step. The first Ctrl-C asks for a clean stop,
+// Set by SIGINT (and SIGUSR1, which mpirun forwards to every rank where it ends the job on
+// SIGINT); the trainer polls it after every step. The first Ctrl-C asks for a clean stop,
 // a second one (default handler restored) ends the process at once.
 std::atomic<bool> g_stop{false};
 
@@ -145,8 +146,10 @@ int train_and_report(Trainer& trainer, const Run& run, const Dataset& test, bool
   g_stop.store(false);
   trainer.set_stop_flag(&g_stop);
   std::signal(SIGINT, on_interrupt);
+  std::signal(SIGUSR1, on_interrupt);
   const TrainOutcome out = trainer.run();
   std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGUSR1, SIG_DFL);
   progress.finish_line();
   if (out.stopped) {
     if (quiet) return kInterrupted;

@@ -32,19 +32,46 @@ rc=$?
 [ $rc -eq 2 ] || fail "summary: exit $rc, expected 2"
 grep -q "only train runs on several ranks" "$tmp/summary.out" || fail "summary: no message"
 
+# Waits up to 20 s for a run folder's config.json and the PID of its rank 1; prints the PID.
+rank_one() {
+  local dir=$1 pid
+  for _ in $(seq 1 100); do
+    for pid in $(pgrep -f "$dir" || true); do
+      if [ -f "$dir/config.json" ] &&
+        tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1; then
+        echo "$pid"
+        return
+      fi
+    done
+    sleep 0.2
+  done
+}
+
+echo "== SIGUSR1 to mpirun (forwarded to every rank): a clean stop, last.h5 written, exit 130"
+"${mpi[@]}" "$cli" train "${tiny[@]}" --epochs 200 --out "$tmp/stopped" >"$tmp/stopped.out" 2>&1 &
+job=$!
+if [ -z "$(rank_one "$tmp/stopped")" ]; then
+  fail "stop: the run did not start"
+else
+  sleep 1
+  kill -USR1 "$job"
+  for _ in $(seq 1 300); do kill -0 "$job" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$job" 2>/dev/null; then
+    fail "stop: still running 30 s after SIGUSR1"
+  else
+    wait "$job"
+    rc=$?
+    [ $rc -eq 130 ] || fail "stop: exit $rc, expected 130: $(tail -5 "$tmp/stopped.out")"
+    grep -q "interrupted: saved" "$tmp/stopped.out" || fail "stop: no message"
+    [ -f "$tmp/stopped/last.h5" ] || fail "stop: no last.h5"
+  fi
+fi
+pkill -9 -f "$tmp/stopped" 2>/dev/null || true
+
 echo "== rank 1 killed (SIGKILL) during training: the job ends, with mpirun's message"
 "${mpi[@]}" "$cli" train "${tiny[@]}" --epochs 200 --out "$tmp/killed" >"$tmp/killed.out" 2>&1 &
 job=$!
-rank1=""
-for _ in $(seq 1 100); do  # up to 20 s for training to start
-  for pid in $(pgrep -f "$tmp/killed" || true); do
-    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1; then
-      rank1=$pid
-    fi
-  done
-  [ -n "$rank1" ] && [ -f "$tmp/killed/config.json" ] && break
-  sleep 0.2
-done
+rank1=$(rank_one "$tmp/killed")
 if [ -z "$rank1" ]; then
   fail "rank 1 not found"
   kill "$job" 2>/dev/null
