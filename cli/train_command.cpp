@@ -6,12 +6,14 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
@@ -85,6 +87,17 @@ Run plan_run(const TrainFlags& f, const CheckpointState* resumed) {
   return r;
 }
 
+// Under mpirun without --threads: OpenMP's default is the cores this rank may run on. mpirun
+// binds each of a few ranks to its own core, and then that is right; unbound ranks on one machine
+// (--bind-to none) would each start a thread per core, so they share the cores instead.
+void share_cores_between_ranks() {
+  const char* local = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  const int ranks_here = local ? std::max(1, std::atoi(local)) : 1;
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  if (ranks_here > 1 && Model::threads() >= cores)
+    Model::set_threads(std::max(1, cores / ranks_here));
+}
+
 void print_start(const Trainer& t, const ModelConfig& m, const TrainConfig& c, Model& model) {
   std::cout << "Training a ResNet of " << with_commas(model.parameter_counts().total)
             << " parameters at " << m.input_height << "x" << m.input_width << " on "
@@ -92,8 +105,8 @@ void print_start(const Trainer& t, const ModelConfig& m, const TrainConfig& c, M
             << " validation); recipe " << c.recipe << ", " << c.epochs << " epochs, batch "
             << c.batch;
   if (const Communicator* comm = t.communicator())
-    std::cout << " over " << comm->size() << " ranks (" << model.batch_size()
-              << " images per rank at most)";
+    std::cout << " over " << comm->size() << " ranks (per rank: " << model.batch_size()
+              << " images, " << Model::threads() << (Model::threads() == 1 ? " thread)" : " threads)");
   std::cout << "; checkpoints in " << c.checkpoint_dir << "\n";
 }
 
@@ -169,6 +182,7 @@ int run_train(const TrainFlags& f) {
         [&] { return read_checkpoint_state(f.resume, limits.checkpoint); }));
   Run run = plan_run(f, resumed.get());
   apply_threads(run.config.threads);
+  if (world() && !f.given("--threads")) share_cores_between_ranks();
   const Sources src = find_sources(f);
   const Dataset train = load_data(src.train, f.train.empty() ? "--data" : "--train", run.model,
                                   resumed ? run.model.classes : 0, limits.data);
