@@ -8,47 +8,14 @@
 #include <vector>
 
 #include "signsnet/model.hpp"
+#include "dist/dist_test_util.hpp"
 #include "support/thread_communicator.hpp"
 
 namespace signsnet {
 namespace {
 
+using namespace dist_test;
 using testing::run_ranks;
-
-struct Images {
-  std::vector<float> pixels;
-  std::vector<std::int32_t> labels;
-};
-
-Images random_images(const ModelConfig& c, int count, std::uint64_t seed) {
-  std::mt19937 rng(static_cast<std::uint32_t>(seed));
-  std::uniform_real_distribution<float> u(0.0f, 1.0f);
-  Images im;
-  im.pixels.resize(static_cast<std::size_t>(count) * c.input_channels * c.input_height *
-                   c.input_width);
-  for (float& p : im.pixels) p = u(rng);
-  for (int i = 0; i < count; ++i) im.labels.push_back(static_cast<std::int32_t>(rng() % c.classes));
-  return im;
-}
-
-std::vector<float> all_values(const Model& m, bool statistics) {
-  std::vector<float> out;
-  for (const TensorInfo& t : m.tensors()) {
-    if (t.trainable == statistics) continue;
-    std::vector<float> v(static_cast<std::size_t>(t.size()));
-    m.read(t.name, v.data());
-    out.insert(out.end(), v.begin(), v.end());
-  }
-  return out;
-}
-
-double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double d = 0;
-  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i)
-    d = std::max(d, static_cast<double>(std::fabs(a[i] - b[i])));
-  return d;
-}
 
 // Trains `steps` steps on global batches of `global` images split over `ranks` ranks (rank r
 // gets the r-th contiguous share) and returns each rank's trainable values and statistics.
@@ -81,14 +48,8 @@ std::vector<RankResult> train_split(const ModelConfig& config, const Images& dat
   return results;
 }
 
-ModelConfig small_config() {
-  ModelConfig c = ModelConfig::tiny(16, 3);
-  c.seed = 5;
-  return c;
-}
-
 TEST(DistributedModel, RanksStayIdenticalAndReportTheGlobalBatch) {
-  const ModelConfig c = small_config();
+  const ModelConfig c = tiny_config();
   const Images data = random_images(c, 3 * 12, 1);
   const auto r = train_split(c, data, 12, 3, 2, {});
   EXPECT_EQ(max_abs_diff(r[0].weights, r[1].weights), 0.0) << "ranks drifted apart";
@@ -104,7 +65,7 @@ TEST(DistributedModel, RanksStayIdenticalAndReportTheGlobalBatch) {
 // With per-rank batch norm, each rank's forward pass is that of a single model on its share, so
 // the first step's global loss is the image-weighted mean of those.
 TEST(DistributedModel, GlobalLossIsTheMeanOverAllImages) {
-  const ModelConfig c = small_config();
+  const ModelConfig c = tiny_config();
   const Images data = random_images(c, 10, 2);
   const auto r = train_split(c, data, 10, 1, 2, {});
   // Each rank alone, evaluated in training mode on its share, with the same initial weights.
@@ -122,7 +83,7 @@ TEST(DistributedModel, GlobalLossIsTheMeanOverAllImages) {
 }
 
 TEST(DistributedModel, BucketsGiveTheSameWeightsAsOneSumAfterBackward) {
-  const ModelConfig c = small_config();
+  const ModelConfig c = tiny_config();
   const Images data = random_images(c, 2 * 8, 3);
   DistributedConfig overlap;
   overlap.bucket_mib = 0;  // one bucket per block
@@ -137,7 +98,7 @@ TEST(DistributedModel, BucketsGiveTheSameWeightsAsOneSumAfterBackward) {
 
 TEST(DistributedModel, UnevenSharesWeighTheirImages) {
   // 7 images as 4 + 3: the global loss and the ranks' agreement must not depend on the split.
-  const ModelConfig c = small_config();
+  const ModelConfig c = tiny_config();
   const Images data = random_images(c, 7, 4);
   const auto r = train_split(c, data, 7, 1, 2, {});
   EXPECT_EQ(r[0].steps[0].count, 7);
@@ -145,7 +106,7 @@ TEST(DistributedModel, UnevenSharesWeighTheirImages) {
 }
 
 TEST(DistributedModel, OneRankIsTheSingleProcessModel) {
-  const ModelConfig c = small_config();
+  const ModelConfig c = tiny_config();
   const Images data = random_images(c, 2 * 8, 6);
   const auto r = train_split(c, data, 8, 2, 1, {});
   omp_set_num_threads(1);  // as the rank did: oneDNN's sums depend on the thread count
@@ -168,20 +129,16 @@ std::vector<float> single_process(const ModelConfig& c, const Images& data, int 
   return all_values(m, false);
 }
 
-// SGD: Adam's first steps move every weight by about lr * sign(gradient), so float noise in a
-// gradient near zero would show as a difference of lr.
+// SGD (see dist_test_util.hpp for why not Adam).
 TEST(DistributedModel, SyncBatchNormTwoRanksEqualOneProcess) {
-  const ModelConfig c = small_config();
+  const ModelConfig c = tiny_config();
   const int steps = 3;
   const Images data = random_images(c, steps * 16, 7);
   DistributedConfig sync;
   sync.sync_batchnorm = true;
-  OptimizerConfig sgd;
-  sgd.kind = OptimizerConfig::Kind::sgd;
-  sgd.learning_rate = 0.05f;
-  const auto r = train_split(c, data, 16, steps, 2, sync, sgd);
+  const auto r = train_split(c, data, 16, steps, 2, sync, sgd());
   std::vector<float> stats;
-  const std::vector<float> one = single_process(c, data, 16, steps, sgd, &stats);
+  const std::vector<float> one = single_process(c, data, 16, steps, sgd(), &stats);
   EXPECT_EQ(max_abs_diff(r[0].weights, r[1].weights), 0.0);
   // Measured (this model, seed 7): 7e-7 after 1 step, 4e-6 after 2, 3.5e-5 after 4; one
   // process at 2 threads against 1 thread differs by 3e-8, 2e-7 and 1.6e-6 (summation order,
@@ -190,7 +147,7 @@ TEST(DistributedModel, SyncBatchNormTwoRanksEqualOneProcess) {
   EXPECT_LT(max_abs_diff(r[0].stats, stats), 1e-4);
   // Without synchronization the ranks normalize with their own 8 images: a different model
   // (0.34 after 1 step, 1.6 after 4).
-  const auto local = train_split(c, data, 16, steps, 2, {}, sgd);
+  const auto local = train_split(c, data, 16, steps, 2, {}, sgd());
   EXPECT_GT(max_abs_diff(local[0].weights, one), 0.1);
 }
 

@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "dist/dist_test_util.hpp"
 #include "signsnet/checkpoint.hpp"
 #include "signsnet/model.hpp"
 #include "signsnet/trainer.hpp"
@@ -15,43 +16,9 @@
 namespace signsnet {
 namespace {
 
+using namespace dist_test;
+
 Communicator* g_world = nullptr;
-
-struct Images {
-  std::vector<float> pixels;
-  std::vector<std::int32_t> labels;
-};
-
-// The same images on every rank (same seed).
-Images random_images(const ModelConfig& c, int count, std::uint64_t seed) {
-  std::mt19937 rng(static_cast<std::uint32_t>(seed));
-  std::uniform_real_distribution<float> u(0.0f, 1.0f);
-  Images im;
-  im.pixels.resize(static_cast<std::size_t>(count) * c.input_channels * c.input_height *
-                   c.input_width);
-  for (float& p : im.pixels) p = u(rng);
-  for (int i = 0; i < count; ++i) im.labels.push_back(static_cast<std::int32_t>(rng() % c.classes));
-  return im;
-}
-
-std::vector<float> trainable_values(const Model& m) {
-  std::vector<float> out;
-  for (const TensorInfo& t : m.tensors()) {
-    if (!t.trainable) continue;
-    std::vector<float> v(static_cast<std::size_t>(t.size()));
-    m.read(t.name, v.data());
-    out.insert(out.end(), v.begin(), v.end());
-  }
-  return out;
-}
-
-double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double d = 0;
-  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i)
-    d = std::max(d, static_cast<double>(std::fabs(a[i] - b[i])));
-  return d;
-}
 
 // Steps on global batches of `global` images; this rank trains on its contiguous share.
 std::vector<float> train_share(const ModelConfig& c, const Images& data, int global, int steps,
@@ -65,7 +32,7 @@ std::vector<float> train_share(const ModelConfig& c, const Images& data, int glo
     m.train_step(data.pixels.data() + base * m.image_floats(), data.labels.data() + base,
                  last - first);
   }
-  return trainable_values(m);
+  return all_values(m);
 }
 
 std::vector<float> train_alone(const ModelConfig& c, const Images& data, int batch, int steps,
@@ -74,27 +41,14 @@ std::vector<float> train_alone(const ModelConfig& c, const Images& data, int bat
   for (int s = 0; s < steps; ++s)
     m.train_step(data.pixels.data() + static_cast<std::size_t>(s) * batch * m.image_floats(),
                  data.labels.data() + s * batch, batch);
-  return trainable_values(m);
-}
-
-ModelConfig tiny() {
-  ModelConfig c = ModelConfig::tiny(16, 3);
-  c.seed = 5;
-  return c;
-}
-
-OptimizerConfig sgd() {
-  OptimizerConfig o;
-  o.kind = OptimizerConfig::Kind::sgd;
-  o.learning_rate = 0.05f;
-  return o;
+  return all_values(m);
 }
 
 // The equivalence: 2 ranks with batch 16 each against 1 process with batch 32, with
-// synchronized batch norm, after a few steps (SGD: see model_dist_test.cpp for why not Adam).
+// synchronized batch norm, after a few steps (SGD: see dist_test_util.hpp for why not Adam).
 TEST(Mpi, SyncBatchNormRanksEqualOneProcessWithTheGlobalBatch) {
   ASSERT_EQ(g_world->size(), 2) << "run with mpirun -np 2";
-  const ModelConfig c = tiny();
+  const ModelConfig c = tiny_config();
   const int steps = 3, global = 32;
   const Images data = random_images(c, steps * global, 11);
   DistributedConfig sync;
@@ -109,7 +63,7 @@ TEST(Mpi, SyncBatchNormRanksEqualOneProcessWithTheGlobalBatch) {
 }
 
 TEST(Mpi, OverlappedBucketsEqualOneSumAfterBackward) {
-  const ModelConfig c = tiny();
+  const ModelConfig c = tiny_config();
   const Images data = random_images(c, 2 * 16, 12);
   DistributedConfig overlap, at_end;
   overlap.bucket_mib = 0;
@@ -121,7 +75,7 @@ TEST(Mpi, OverlappedBucketsEqualOneSumAfterBackward) {
 
 // The Trainer: shards, global figures, rank 0 alone writes the checkpoint, every rank resumes.
 TEST(Mpi, TrainerWritesOnRankZeroAndResumesOnEvery) {
-  const ModelConfig c = tiny();
+  const ModelConfig c = tiny_config();
   Dataset d;
   d.count = 40;
   d.height = d.width = 16;
@@ -147,7 +101,7 @@ TEST(Mpi, TrainerWritesOnRankZeroAndResumesOnEvery) {
   Trainer resumed(c, t, d, g_world);
   resumed.resume(dir + "/last.h5");
   EXPECT_EQ(resumed.epochs_done(), 1);
-  EXPECT_EQ(max_abs_diff(trainable_values(resumed.model()), trainable_values(trainer.model())),
+  EXPECT_EQ(max_abs_diff(all_values(resumed.model()), all_values(trainer.model())),
             0.0);
 }
 

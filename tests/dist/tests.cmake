@@ -6,6 +6,7 @@ if(SIGNSNET_MPI)
   add_executable(signsnet_mpi_tests ${CMAKE_CURRENT_SOURCE_DIR}/dist/mpi_test.cpp)
   target_link_libraries(signsnet_mpi_tests PRIVATE signsnet GTest::gtest DNNL::dnnl
                         OpenMP::OpenMP_CXX TBB::tbb ${HDF5_C_LIBRARIES})
+  target_include_directories(signsnet_mpi_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
   target_compile_definitions(signsnet_mpi_tests PRIVATE
     SIGNSNET_TEST_TMP="${CMAKE_CURRENT_BINARY_DIR}/tmp")
   # --allow-run-as-root: CI runs as root; --oversubscribe: 2 ranks on machines with fewer slots.

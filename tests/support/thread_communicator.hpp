@@ -27,45 +27,21 @@ class ThreadGroup {
   // Every rank passes its buffer; when all have arrived, each gets the elementwise sum.
   template <class T>
   void allreduce(int rank, T* data, std::size_t count) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    if (failed_) throw std::runtime_error("ThreadGroup: another rank failed");
-    const std::uint64_t gen = generation_;
-    slots_[rank] = data;
-    counts_.push_back(count);
-    if (++arrived_ == size_) {
-      for (std::size_t c : counts_)
-        if (c != count) throw std::logic_error("ThreadGroup: ranks passed different counts");
+    meet(rank, data, count, [&] {
       std::vector<T> sum(count, T(0));
       for (int r = 0; r < size_; ++r) {
         const T* p = static_cast<const T*>(slots_[r]);
         for (std::size_t i = 0; i < count; ++i) sum[i] += p[i];
       }
       for (int r = 0; r < size_; ++r) std::copy(sum.begin(), sum.end(), static_cast<T*>(slots_[r]));
-      arrived_ = 0;
-      counts_.clear();
-      ++generation_;
-      changed_.notify_all();
-      return;
-    }
-    wait(lock, gen);
+    });
   }
 
   void broadcast(int rank, void* data, std::size_t bytes, int root) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    if (failed_) throw std::runtime_error("ThreadGroup: another rank failed");
-    const std::uint64_t gen = generation_;
-    slots_[rank] = data;
-    counts_.push_back(bytes);
-    if (++arrived_ == size_) {
+    meet(rank, data, bytes, [&] {
       for (int r = 0; r < size_; ++r)
         if (r != root) std::memcpy(slots_[r], slots_[root], bytes);
-      arrived_ = 0;
-      counts_.clear();
-      ++generation_;
-      changed_.notify_all();
-      return;
-    }
-    wait(lock, gen);
+    });
   }
 
   /// A rank failed: every rank waiting in a collective (now or later) throws.
@@ -76,6 +52,28 @@ class ThreadGroup {
   }
 
  private:
+  // Every rank arrives with its buffer; the last to arrive runs `combine` over all of them (in
+  // rank order, so the result does not depend on timing), then every rank leaves.
+  template <class Combine>
+  void meet(int rank, void* data, std::size_t count, Combine combine) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (failed_) throw std::runtime_error("ThreadGroup: another rank failed");
+    const std::uint64_t gen = generation_;
+    slots_[rank] = data;
+    counts_.push_back(count);
+    if (++arrived_ < size_) {
+      wait(lock, gen);
+      return;
+    }
+    for (std::size_t c : counts_)
+      if (c != count) throw std::logic_error("ThreadGroup: ranks passed different counts");
+    combine();
+    arrived_ = 0;
+    counts_.clear();
+    ++generation_;
+    changed_.notify_all();
+  }
+
   void wait(std::unique_lock<std::mutex>& lock, std::uint64_t gen) {
     changed_.wait(lock, [&] { return generation_ != gen || failed_; });
     if (generation_ == gen) throw std::runtime_error("ThreadGroup: another rank failed");
