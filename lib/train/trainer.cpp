@@ -61,6 +61,8 @@ double now_seconds() {
   return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
 }
 
+namespace {
+
 // The most images one rank gets of a global batch: the ranks split each batch into contiguous
 // shares (LoaderConfig::shard).
 int largest_share(int batch, int ranks) {
@@ -81,6 +83,8 @@ void check_shares(const Dataset& train, int batch, int ranks) {
         " training images in batches of " + std::to_string(batch) + " leave a batch of " +
         std::to_string(smallest) + "; choose another --batch");
 }
+
+}  // namespace
 
 Trainer::Impl::Impl(const ModelConfig& m, const TrainConfig& c, Split split, Communicator* comm,
                     const DistributedConfig& dist)
