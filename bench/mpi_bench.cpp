@@ -7,11 +7,11 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <cstdio>
 #include <random>
 #include <vector>
 
+#include "signsnet/data.hpp"
 #include "signsnet/distributed.hpp"
 #include "signsnet/model.hpp"
 
@@ -21,7 +21,7 @@ using namespace signsnet;
 
 struct Options {
   int global_batch = 32, steps = 10, warmup = 2, threads = 1;
-  bool sync_bn = false, overlap = true;
+  bool sync_bn = false, overlap = true, per_rank = false;
   double bucket_mib = 4.0;
 };
 
@@ -31,7 +31,7 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 
 int run(const Options& o, Communicator* comm) {
   const int ranks = comm ? comm->size() : 1, rank = comm ? comm->rank() : 0;
-  const int share = o.global_batch * (rank + 1) / ranks - o.global_batch * rank / ranks;
+  const int share = shard_range(o.global_batch, rank, ranks).size();
   Model::set_threads(o.threads);
   const ModelConfig config = ModelConfig::resnet50();
   Model model(config, share);
@@ -69,7 +69,7 @@ int run(const Options& o, Communicator* comm) {
     comm_sum += c;
     comm_most = std::max(comm_most, c);
   }
-  if (std::getenv("SIGNSNET_BENCH_PER_RANK")) {
+  if (o.per_rank) {
     std::fprintf(stderr, "rank %d: %.1f ms per step, %.1f in communication\n", rank,
                  1e3 * total / o.steps, 1e3 * comm_seconds[rank] / o.steps);
   }
@@ -104,6 +104,8 @@ int main(int argc, char** argv) {
   app.add_flag("--overlap,!--no-overlap", o.overlap, "Sum gradients during backward (default)");
   app.add_option("--bucket-mb", o.bucket_mib, "Bucket size in MiB (default 4)")
       ->check(CLI::Range(0.0, 4096.0));
+  app.add_flag("--per-rank", o.per_rank,
+               "Also print each rank's time per step and time in MPI (on stderr)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

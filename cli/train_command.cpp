@@ -139,14 +139,12 @@ int train_and_report(Trainer& trainer, const Run& run, const Dataset& test, bool
   const std::string& dir = run.config.checkpoint_dir;
   const bool quiet = trainer.communicator() && trainer.communicator()->rank() != 0;
   std::unique_ptr<RunLog> log;
+  Progress progress(stdout, !json && !quiet && ::isatty(STDOUT_FILENO));
   if (!quiet) {
     std::filesystem::create_directories(dir);
     write_config_file(dir, run.config);
     log = std::make_unique<RunLog>(dir);
     if (!json) print_start(trainer, run.model, run.config, trainer.model());
-  }
-  Progress progress(stdout, !json && !quiet && ::isatty(STDOUT_FILENO));
-  if (!quiet) {
     trainer.on_step([&](const StepReport& r) { progress.step(r); });
     trainer.on_epoch([&](const EpochReport& r) {
       log->write(r);
@@ -165,9 +163,9 @@ int train_and_report(Trainer& trainer, const Run& run, const Dataset& test, bool
   std::signal(SIGUSR1, SIG_DFL);
   progress.finish_line();
   if (out.stopped) {
-    if (quiet) return kInterrupted;
-    std::cerr << "signsnet-cli: interrupted: saved " << out.checkpoint
-              << "; continue with --resume " << out.checkpoint << std::endl;
+    if (!quiet)
+      std::cerr << "signsnet-cli: interrupted: saved " << out.checkpoint
+                << "; continue with --resume " << out.checkpoint << std::endl;
     return kInterrupted;
   }
   report_test(trainer, test, json, out, quiet);

@@ -119,6 +119,14 @@ struct LoaderConfig {
   bool prefetch = true;  ///< assemble the next batch on a background thread during training
 };
 
+/// The images [first, last) of a batch of `count` that shard `shard` of `shards` gets in
+/// data-parallel training: contiguous, in shard order, sizes differing by at most one.
+struct ShardRange {
+  int first = 0, last = 0;
+  int size() const { return last - first; }
+};
+ShardRange shard_range(int count, int shard, int shards);
+
 /// One batch, written in the layout the model reads.
 struct Batch {
   std::vector<float> images;  ///< count * channels * height * width, in LoaderConfig::layout

@@ -1,7 +1,6 @@
 #include "core/batchnorm.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <vector>
 
@@ -17,16 +16,6 @@ using flags = dnnl::normalization_flags;
 
 float* floats(const dnnl::memory& m) {
   return static_cast<float*>(m.get_data_handle());
-}
-
-/// Runs `f`, and records its time as `name` when the profiler is on (like Op::run_timed).
-template <class F>
-void timed(Profiler& p, const std::string& name, F f) {
-  if (!p.enabled) return f();
-  const auto start = std::chrono::steady_clock::now();
-  f();
-  const std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;
-  p.records.emplace_back(name, ms.count());
 }
 
 }  // namespace
@@ -149,7 +138,7 @@ void BatchNorm::forward_sync(dnnl::stream& s) const {
   const int c = channels_;
   const long images = y.src.n;
   s.wait();  // the input is written by primitives on the stream
-  timed(prof, name_ + " fwd sync stats", [&] {
+  prof.time(name_ + " fwd sync stats", [&] {
     channel_sums(y.src, floats(in_.value), y.partial.data());
     std::fill(y.stats.begin(), y.stats.end(), 0.0);
     for (long n = 0; n < images; ++n)
@@ -159,7 +148,7 @@ void BatchNorm::forward_sync(dnnl::stream& s) const {
       }
     y.stats[2 * c] = static_cast<double>(reduce_);
   });
-  timed(prof, name_ + " fwd sync allreduce",
+  prof.time(name_ + " fwd sync allreduce",
         [&] { rt_->collectives().comm->allreduce_sum(y.stats.data(), y.stats.size()); });
   const double count = y.stats[2 * c];
   float* mean = floats(mean_);
@@ -184,7 +173,7 @@ void BatchNorm::backward_sync(dnnl::stream& s) const {
   const float* sb = floats(y.beta_grad);
   std::copy(sg, sg + c, y.grad_sums.begin());
   std::copy(sb, sb + c, y.grad_sums.begin() + c);
-  timed(prof, name_ + " bwd sync allreduce",
+  prof.time(name_ + " bwd sync allreduce",
         [&] { rt_->collectives().comm->allreduce_sum(y.grad_sums.data(), y.grad_sums.size()); });
   const float* gamma = floats(y.gamma);
   const float* mean = floats(mean_);
@@ -198,7 +187,7 @@ void BatchNorm::backward_sync(dnnl::stream& s) const {
     y.scale[k] = static_cast<float>(slope);  // dx += shift + slope * (x - mean)
     y.offset[k] = static_cast<float>(shift - slope * mean[k]);
   }
-  timed(prof, name_ + " bwd sync correct", [&] {
+  prof.time(name_ + " bwd sync correct", [&] {
     add_channel_affine(y.src, floats(in_.value), floats(in_.grad), y.scale.data(), y.offset.data());
   });
 }
@@ -215,6 +204,7 @@ void BatchNorm::update_moving(float momentum) const {
     mv[c] = momentum * mv[c] + (1 - momentum) * var[c] * unbias;
   }
 }
+
 void BatchNorm::accumulate(float weight, float* sums) const {
   const float* mean = static_cast<const float*>(mean_.get_data_handle());
   const float* var = static_cast<const float*>(variance_.get_data_handle());

@@ -50,20 +50,17 @@ struct Model::Impl {
 
   StepResult forward_backward(const float* images, const std::int32_t* labels, int count) {
     Network& n = net(count, true);
-    if (!comm) {
-      n.set_input(images);
-      n.forward();
-      StepResult r = n.loss(labels, label_smoothing);
-      n.backward();
-      return r;
-    }
     // Data-parallel: each rank's logits' gradient is divided by the global batch size, so the
     // sum of the ranks' gradients is the gradient of the global batch's mean loss.
     double global_count = count;
-    comm->allreduce_sum(&global_count, 1);
+    if (comm) comm->allreduce_sum(&global_count, 1);
     n.set_input(images);
     n.forward();
     StepResult r = n.loss(labels, label_smoothing, static_cast<int>(global_count));
+    if (!comm) {
+      n.backward();
+      return r;
+    }
     unsent = params.trainable_floats();
     n.backward(dist.overlap ? [this](std::size_t from) { gradients_ready(from); }
                             : Network::GradientsReady{});
@@ -241,7 +238,6 @@ void Model::set_communicator(Communicator* comm, const DistributedConfig& config
                                 std::to_string(config.bucket_mib));
   impl_->comm = comm && comm->size() > 1 ? comm : nullptr;
   impl_->dist = config;
-  impl_->unsent = 0;
   impl_->rt.collectives().comm = impl_->comm;
   impl_->rt.collectives().sync_batchnorm = config.sync_batchnorm;
 }

@@ -25,11 +25,10 @@ void FloatBuffer::Free::operator()(float* p) const {
 }
 
 void Op::run_timed(dnnl::stream& s) const {
-  const auto start = std::chrono::steady_clock::now();
-  prim.execute(s, args);
-  s.wait();
-  const std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;
-  profiler->records.emplace_back(name, ms.count());
+  profiler->time(name, [&] {
+    prim.execute(s, args);
+    s.wait();
+  });
 }
 
 Runtime::Runtime() : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {}

@@ -2,6 +2,7 @@
 // one.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <dnnl.hpp>
@@ -40,6 +41,16 @@ class FloatBuffer {
 struct Profiler {
   bool enabled = false;
   std::vector<std::pair<std::string, double>> records;  // op name, milliseconds
+
+  /// Runs `work`, and records its time as `name` when enabled.
+  template <class F>
+  void time(const std::string& name, F&& work) {
+    if (!enabled) return work();
+    const auto start = std::chrono::steady_clock::now();
+    work();
+    const std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;
+    records.emplace_back(name, ms.count());
+  }
 };
 
 /// One primitive with its argument map, built once and executed many times.

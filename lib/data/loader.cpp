@@ -74,10 +74,8 @@ struct Loader::Impl {
     const int first = batch * config.batch_size;
     const int count = std::min(config.batch_size, data.count - first);
     // This shard's part of the global batch (all of it with one shard).
-    const int begin = first + static_cast<int>(static_cast<long>(count) * config.shard / config.shards);
-    const int end =
-        first + static_cast<int>(static_cast<long>(count) * (config.shard + 1) / config.shards);
-    assembler.fill(order, begin, end - begin, epoch, out);
+    const ShardRange part = shard_range(count, config.shard, config.shards);
+    assembler.fill(order, first + part.first, part.size(), epoch, out);
     out.index = batch;
   }
 
@@ -134,6 +132,13 @@ struct Loader::Impl {
   bool stop = false;
   std::exception_ptr error;
 };
+
+ShardRange shard_range(int count, int shard, int shards) {
+  const auto at = [&](int s) {
+    return static_cast<int>(static_cast<long>(count) * s / std::max(shards, 1));
+  };
+  return {at(shard), at(shard + 1)};
+}
 
 Loader::Loader(const Dataset& data, const LoaderConfig& config) {
   check_config(data, config);

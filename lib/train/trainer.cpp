@@ -67,8 +67,7 @@ namespace {
 // shares (LoaderConfig::shard).
 int largest_share(int batch, int ranks) {
   int largest = 0;
-  for (int r = 0; r < ranks; ++r)
-    largest = std::max(largest, batch * (r + 1) / ranks - batch * r / ranks);
+  for (int r = 0; r < ranks; ++r) largest = std::max(largest, shard_range(batch, r, ranks).size());
   return largest;
 }
 

@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "signsnet/data.hpp"
 #include "signsnet/model.hpp"
 
 namespace signsnet::dist_test {

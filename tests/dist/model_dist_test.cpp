@@ -7,8 +7,8 @@
 #include <random>
 #include <vector>
 
-#include "signsnet/model.hpp"
 #include "dist/dist_test_util.hpp"
+#include "signsnet/model.hpp"
 #include "support/thread_communicator.hpp"
 
 namespace signsnet {
@@ -31,7 +31,8 @@ std::vector<RankResult> train_split(const ModelConfig& config, const Images& dat
   std::vector<RankResult> results(ranks);
   run_ranks(ranks, [&](int rank, Communicator& comm) {
     omp_set_num_threads(1);
-    const int first = global * rank / ranks, last = global * (rank + 1) / ranks;
+    const ShardRange share = shard_range(global, rank, ranks);
+    const int first = share.first, last = share.last;
     Model m(config, last - first, optimizer);
     m.set_communicator(&comm, dist);
     const std::size_t floats = m.image_floats();

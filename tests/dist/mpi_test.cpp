@@ -23,8 +23,8 @@ Communicator* g_world = nullptr;
 // Steps on global batches of `global` images; this rank trains on its contiguous share.
 std::vector<float> train_share(const ModelConfig& c, const Images& data, int global, int steps,
                                const DistributedConfig& dist, const OptimizerConfig& opt) {
-  const int ranks = g_world->size(), rank = g_world->rank();
-  const int first = global * rank / ranks, last = global * (rank + 1) / ranks;
+  const ShardRange share = shard_range(global, g_world->rank(), g_world->size());
+  const int first = share.first, last = share.last;
   Model m(c, last - first, opt);
   m.set_communicator(g_world, dist);
   for (int s = 0; s < steps; ++s) {
