@@ -46,6 +46,10 @@ Conv::Conv(Build& b, const std::string& name, const Act& in, const ConvOptions& 
   out_ = b.act(pd.dst_desc());
   if (out_grad) out_.grad = out_grad;
   b.note(name, "Conv2D", out_.desc());
+  if (o.stride == 1) {
+    positions_ = PositionsConv::make(b, name, in, out_, w, bias, o.kernel, o.pad);
+    if (positions_) return;
+  }
   fwd_ = b.rt.make<conv_fwd>(pd, name + " fwd",
                              {{DNNL_ARG_SRC, src_},
                               {DNNL_ARG_WEIGHTS, w.value},
@@ -154,7 +158,21 @@ Op conv_backward_data(Build& b, const std::string& name, const dnnl::memory& dif
       {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, diff_src}});
 }
 
+void Conv::forward(dnnl::stream& s) const {
+  if (positions_)
+    positions_->forward(s);
+  else
+    fwd_.run(s);
+}
+
+int Conv::reorders() const {
+  if (positions_) return positions_->reorders();
+  return weights_to_bwd_.valid() + grad_to_arena_.valid() +
+         static_cast<int>(to_bwd_weights_.size());
+}
+
 void Conv::backward(dnnl::stream& s) const {
+  if (positions_) return positions_->backward(s);
   for (const Op& r : to_bwd_weights_) r.run(s);
   bwd_weights_.run(s);
   if (grad_to_arena_.valid()) grad_to_arena_.run(s);

@@ -1,10 +1,12 @@
 // Convolution with bias: forward, backward-data and backward-weights as oneDNN primitives.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/layer.hpp"
+#include "core/positions_conv.hpp"
 
 namespace signsnet::core {
 
@@ -34,14 +36,13 @@ class Conv {
 
   const Act& out() const { return out_; }
   const dnnl::memory& src() const { return src_; }
-  void forward(dnnl::stream& s) const { fwd_.run(s); }
+  void forward(dnnl::stream& s) const;
   /// Weight gradients, then the input gradient (if wanted).
   void backward(dnnl::stream& s) const;
   /// Planned reorders and copies one backward pass runs.
-  int reorders() const {
-    return weights_to_bwd_.valid() + grad_to_arena_.valid() +
-           static_cast<int>(to_bwd_weights_.size());
-  }
+  int reorders() const;
+  /// True where the convolution runs as a 1x1 over (position, channel) pairs (positions_conv.hpp).
+  bool over_positions() const { return positions_ != nullptr; }
 
  private:
   using fwd_pd = dnnl::convolution_forward::primitive_desc;
@@ -61,6 +62,7 @@ class Conv {
   bool explicit_pad_ = false;  // backward-weights reads a zero-bordered copy of the input
   Op fwd_, bwd_weights_, bwd_data_, weights_to_bwd_, grad_to_arena_;
   std::vector<Op> to_bwd_weights_;
+  std::unique_ptr<PositionsConv> positions_;
 };
 
 }  // namespace signsnet::core

@@ -141,6 +141,7 @@ StepResult Model::train_step(const float* images, const std::int32_t* labels, in
   impl_->training.at(count)->for_each_bn(
       [momentum](const core::BatchNorm& bn) { bn.update_moving(momentum); });
   impl_->optimizer.update(impl_->arena());
+  impl_->params.values_changed();
   return r;
 }
 

@@ -140,6 +140,7 @@ void ParamStore::read(const Slot& s, TensorRole role, float* out) const {
 }
 
 void ParamStore::write(Slot& s, TensorRole role, const float* in) {
+  if (role == TensorRole::value) values_changed();
   dnnl::memory dst = role_memory(s, role);
   if (s.plain == s.md) {
     std::memcpy(dst.get_data_handle(), in, s.plain.get_size());

@@ -63,6 +63,12 @@ class ParamStore {
   float* stats() const { return stats_.data(); }
   std::size_t stats_floats() const { return stats_floats_; }
 
+  /// Counts changes of the values (weights and statistics): a layer that derives buffers from
+  /// them (positions_conv.hpp) rebuilds those only when this moved. write() with the value role
+  /// counts itself; whoever else changes values in place (the optimizer) calls values_changed().
+  std::uint64_t values_version() const { return values_version_; }
+  void values_changed() { ++values_version_; }
+
   /// Copies between the plain layout and the slot's layout (reorders only where they differ).
   void read(const Slot& s, TensorRole role, float* out) const;
   void write(Slot& s, TensorRole role, const float* in);
@@ -79,6 +85,7 @@ class ParamStore {
   std::size_t trainable_floats_ = 0;
   std::size_t stats_floats_ = 0;
   bool finalized_ = false;
+  std::uint64_t values_version_ = 1;
 };
 
 }  // namespace signsnet::core

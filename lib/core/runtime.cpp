@@ -62,8 +62,15 @@ void Runtime::note(const dnnl::primitive_desc_base& pd, Op& op) {
   if (smd.get_size() > scratch_bytes_) scratch_bytes_ = smd.get_size();
 }
 
-Op Runtime::reorder(const dnnl::memory& from, const dnnl::memory& to, const std::string& name) {
-  dnnl::reorder::primitive_desc pd(engine_, from.get_desc(), engine_, to.get_desc(), attr());
+Op Runtime::reorder(const dnnl::memory& from, const dnnl::memory& to, const std::string& name,
+                    bool accumulate) {
+  dnnl::primitive_attr a = attr();
+  if (accumulate) {
+    dnnl::post_ops sum;
+    sum.append_sum(1.0f);
+    a.set_post_ops(sum);
+  }
+  dnnl::reorder::primitive_desc pd(engine_, from.get_desc(), engine_, to.get_desc(), a);
   return make<dnnl::reorder>(pd, name, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
 }
 

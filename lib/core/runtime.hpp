@@ -108,8 +108,10 @@ class Runtime {
     return op;
   }
 
-  /// A reorder from one memory into another (a planned layout change).
-  Op reorder(const dnnl::memory& from, const dnnl::memory& to, const std::string& name);
+  /// A reorder from one memory into another (a planned layout change); with `accumulate` it
+  /// adds into `to` instead of overwriting it.
+  Op reorder(const dnnl::memory& from, const dnnl::memory& to, const std::string& name,
+             bool accumulate = false);
 
   /// Grows the shared scratchpad to the largest size any primitive asked for, and points every
   /// primitive's scratchpad memory at it. Called after a network is built.

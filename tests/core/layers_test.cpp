@@ -127,18 +127,54 @@ TEST_P(ConvTest, BackwardWeightsAndBiasMatchNaive) {
                       naive::channel_sums(r.g.out_shape(), dy)));
 }
 
+// A 'same' convolution on a map where every output position reads every input position runs
+// as a 1x1 convolution over (position, channel) pairs (core/positions_conv.hpp).
+bool runs_over_positions(const ConvCase& c) {
+  return c.stride == 1 && c.k == 2 * c.pad + 1 && c.in.h - 1 <= c.pad && c.in.w - 1 <= c.pad &&
+         c.in.h * c.in.w < c.k * c.k && c.in.n >= 8;
+}
+
 TEST_P(ConvTest, PlannedReordersAreFewAndBackwardWeightsKernelIsDirect) {
-  ConvRun r(GetParam());
-  // At most: src and diff_dst into backward-weights layouts, the gradient out, the weights in.
-  EXPECT_GE(r.conv->reorders(), 0);
-  EXPECT_LE(r.conv->reorders(), 4);
+  const ConvCase& c = GetParam();
+  ConvRun r(c);
   std::string kernels;
-  for (const auto& k : r.env.rt.kernels()) {
-    kernels += k + "; ";
-    const std::string prefix = "t.conv bwd_w: ";
-    if (k.rfind(prefix, 0) == 0) EXPECT_TRUE(core::is_direct_kernel(k.substr(prefix.size()))) << k;
-  }
+  for (const auto& k : r.env.rt.kernels()) kernels += k + "; ";
   RecordProperty("kernels", kernels);
+  if (!runs_over_positions(c)) {
+    EXPECT_FALSE(r.conv->over_positions());
+    // At most: src and diff_dst into backward-weights layouts, the gradient out, the weights in.
+    EXPECT_GE(r.conv->reorders(), 0);
+    EXPECT_LE(r.conv->reorders(), 4);
+    for (const auto& k : r.env.rt.kernels()) {
+      const std::string prefix = "t.conv bwd_w: ";
+      if (k.rfind(prefix, 0) == 0)
+        EXPECT_TRUE(core::is_direct_kernel(k.substr(prefix.size()))) << k;
+    }
+    return;
+  }
+  // Channels a multiple of the 1x1 kernels' block (8 with AVX2, 16 with AVX-512) take the
+  // positions path; it then runs no reference kernel, and its three convolutions are direct.
+  if (!r.conv->over_positions()) {
+    EXPECT_NE(c.in.c % 16, 0) << "a multiple of every block size: " << kernels;
+    return;
+  }
+  const int pairs = c.in.h * c.in.w * c.in.h * c.in.w;
+  // Taps in, blocks folded out (plus zeroed taps), activations and gradients in and out, the
+  // big weights into backward-data's layout.
+  EXPECT_GE(r.conv->reorders(), 2 * pairs + 4);
+  EXPECT_LE(r.conv->reorders(), 2 * pairs + c.k * c.k + 5);
+  int convolutions = 0;
+  for (const auto& k : r.env.rt.kernels()) {
+    if (k.rfind("t.conv", 0) != 0) continue;
+    const std::string impl = k.substr(k.find(": ") + 2);
+    EXPECT_FALSE(core::is_reference_kernel(impl)) << k;
+    for (const char* direction : {" fwd: ", " bwd_w: ", " bwd_d: "}) {
+      if (k.find(direction) == std::string::npos) continue;
+      EXPECT_TRUE(core::is_direct_kernel(impl)) << k;
+      ++convolutions;
+    }
+  }
+  EXPECT_EQ(convolutions, 3) << kernels;
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -154,7 +190,14 @@ INSTANTIATE_TEST_SUITE_P(
                       // shape: the layer pads a copy of the input itself, and the direct kernels
                       // take the 4x4 input with no padding.
                       ConvCase{"k3on2x2_c8_o8", {2, 8, 2, 2}, 8, 3, 1, 1, tag::nChw8c},
-                      ConvCase{"k3on2x2_c32_o32", {2, 32, 2, 2}, 32, 3, 1, 1, tag::nChw8c}),
+                      ConvCase{"k3on2x2_c32_o32", {2, 32, 2, 2}, 32, 3, 1, 1, tag::nChw8c},
+                      // From 8 images on, run as 1x1 convolutions over (position, channel) pairs:
+                      // 2x2 maps; a 1x1 map, where 8 of the 9 taps get a zero gradient; a 1x2
+                      // map.
+                      ConvCase{"k3on2x2_n8_c16_o32", {8, 16, 2, 2}, 32, 3, 1, 1, tag::nChw8c},
+                      ConvCase{"k3on2x2_n9_c32_o16", {9, 32, 2, 2}, 16, 3, 1, 1, tag::nChw8c},
+                      ConvCase{"k3on1x1_n8_c16_o16", {8, 16, 1, 1}, 16, 3, 1, 1, tag::nChw8c},
+                      ConvCase{"k3on1x2_n8_c16_o16", {8, 16, 1, 2}, 16, 3, 1, 1, tag::nChw8c}),
     conv_case_name);
 
 // The first layer: Act{} input, the convolution picks the input layout and owns the memory; it
@@ -189,6 +232,35 @@ TEST(ConvSharedWeightsTest, InferenceConvForAnotherBatchUsesTheTrainingWeights) 
   const naive::ConvGeom g{s3, 8, 3, 1, 1};
   EXPECT_TRUE(
       AllNear(read_plain(r.env.rt, conv.out().value), naive::conv_forward(g, x, r.w, r.bias)));
+}
+
+// An inference convolution over positions builds its big weights once, and again only after the
+// parameters change: a second forward with new weights must use them, a third without changes
+// the same ones.
+TEST(ConvSharedWeightsTest, InferenceConvOverPositionsFollowsWeightChanges) {
+  ConvRun r(ConvCase{"train", {8, 16, 2, 2}, 16, 3, 1, 1, tag::nChw8c});
+  const Shape s{10, 16, 2, 2};
+  core::Build b = r.env.build(/*training=*/false, s.n);
+  Act in = make_act(r.env.rt, s, tag::nChw8c, false);
+  core::Conv conv(b, "t.conv", in, core::ConvOptions{16, 3, 1, 1});
+  ASSERT_TRUE(conv.over_positions());
+  r.env.rt.bind_scratchpad();
+  std::mt19937 rng(14);
+  const Vec x = uniform(rng, s.size());
+  write_plain(r.env.rt, in.value, x);
+  const naive::ConvGeom g{s, 16, 3, 1, 1};
+  auto run = [&] {
+    conv.forward(r.env.rt.stream());
+    r.env.wait();
+    return read_plain(r.env.rt, conv.out().value);
+  };
+  EXPECT_TRUE(AllNear(run(), naive::conv_forward(g, x, r.w, r.bias)));
+  const Vec w2 = uniform(rng, r.w.size(), -0.5f, 0.5f), b2 = uniform(rng, r.bias.size());
+  write_param(r.env.params, "t.conv.weight", w2);
+  write_param(r.env.params, "t.conv.bias", b2);
+  const Vec expected = naive::conv_forward(g, x, w2, b2);
+  EXPECT_TRUE(AllNear(run(), expected));
+  EXPECT_TRUE(AllNear(run(), expected));
 }
 
 // =============================================================================================
