@@ -236,19 +236,25 @@ TEST(Cli, DivergenceExitsWithCode3) {
 }
 
 // A disk that fills up while saving: a per-process file-size limit (it binds root too) makes
-// every write past 64 KiB fail, as on a full disk. The error names the checkpoint and the
-// previous one is left as it was, with no temp file beside it.
+// every write past 64 KiB fail, as on a full disk. The error names the checkpoint (best.h5 when
+// the epoch improved on validation, which is saved first, else last.h5) and the previous one
+// is left as it was, with no temp file beside it.
 TEST(Cli, FullDiskWhileSavingKeepsThePreviousCheckpoint) {
   const std::string dir = process_scratch("cli_full_disk");
   std::filesystem::copy(trained_run() + "/last.h5", dir + "/last.h5");
   ASSERT_GT(std::filesystem::file_size(dir + "/last.h5"), 64u * 1024) << "too small to fail";
   const std::vector<char> good = test::file_bytes(dir + "/last.h5");
-  expect_one_error_line(run_cli("train --data '" + synthetic_data_dir() + "' --resume '" + dir +
-                                    "/last.h5' --epochs 3 --threads 2",
-                                "ulimit -f 64 && "),
-                        5, dir + "/last.h5: ");
+  const CliResult r = run_cli("train --data '" + synthetic_data_dir() + "' --resume '" + dir +
+                                  "/last.h5' --epochs 3 --threads 2",
+                              "ulimit -f 64 && ");
+  expect_one_error_line(r, 5, ".h5: file: ");
+  EXPECT_TRUE(r.err.find(dir + "/last.h5: ") != std::string::npos ||
+              r.err.find(dir + "/best.h5: ") != std::string::npos)
+      << r.err;
   EXPECT_EQ(test::file_bytes(dir + "/last.h5"), good);
   EXPECT_FALSE(std::filesystem::exists(dir + "/last.h5.tmp"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/best.h5"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/best.h5.tmp"));
   EXPECT_EQ(read_checkpoint_state(dir + "/last.h5").epoch, 2);
 }
 
