@@ -231,6 +231,7 @@ void Model::end_bn_recalibration() {
     bn.finish_recalibration(impl_->recal_sums[i++].data(), total);
   });
   impl_->recal_sums.clear();
+  impl_->params.values_changed();
 }
 
 void Model::set_communicator(Communicator* comm, const DistributedConfig& config) {
@@ -251,6 +252,7 @@ void Model::average_statistics() {
   comm->allreduce_sum(stats, n);
   const float inv = 1.0f / comm->size();
   for (std::size_t i = 0; i < n; ++i) stats[i] *= inv;
+  impl_->params.values_changed();
 }
 
 void Model::set_learning_rate(float lr) {

@@ -19,7 +19,14 @@ Network::Network(Runtime& rt, ParamStore& params, const ModelConfig& c, int batc
     const StageConfig& st = c.stages[s];
     for (int i = 0; i < st.blocks; ++i) {
       const std::string name = "stage" + std::to_string(s + 2) + ".block" + std::to_string(i);
-      BlockOptions o{st.mid, st.out, c.kernel, i == 0 ? st.stride : 1, i == 0, c.bn_epsilon};
+      const int stride = i == 0 ? st.stride : 1;
+      if (!training) {
+        folded_.push_back(std::make_unique<FoldedBottleneck>(b, name, *x, st.mid, st.out, c.kernel,
+                                                             stride, i == 0, c.bn_epsilon));
+        x = &folded_.back()->out();
+        continue;
+      }
+      BlockOptions o{st.mid, st.out, c.kernel, stride, i == 0, c.bn_epsilon};
       b.lowest_trainable = SIZE_MAX;
       blocks_.push_back(std::make_unique<Bottleneck>(b, name, *x, o));
       block_offsets_.push_back(b.lowest_trainable);
@@ -67,6 +74,7 @@ void Network::forward() {
   stem_bn_->forward(s);
   stem_pool_->forward(s);
   for (const auto& blk : blocks_) blk->forward(s);
+  for (const auto& blk : folded_) blk->forward(s);
   head_pool_->forward(s);
   dense_->forward(s);
   head_->forward(s);
@@ -101,6 +109,7 @@ void Network::backward(const GradientsReady& ready) {
 void Network::for_each_bn(const std::function<void(const BatchNorm&)>& f) const {
   f(*stem_bn_);
   for (const auto& blk : blocks_) blk->for_each_bn(f);
+  for (const auto& blk : folded_) blk->for_each_bn(f);
 }
 
 int Network::reorders_per_step() const {

@@ -8,6 +8,7 @@
 
 #include "core/block.hpp"
 #include "core/dense.hpp"
+#include "core/folded_conv.hpp"
 #include "core/pooling.hpp"
 #include "signsnet/config.hpp"
 #include "signsnet/model.hpp"
@@ -49,7 +50,8 @@ class Network {
   std::unique_ptr<Conv> stem_conv_;
   std::unique_ptr<BatchNorm> stem_bn_;
   std::unique_ptr<Pooling> stem_pool_, head_pool_;
-  std::vector<std::unique_ptr<Bottleneck>> blocks_;
+  std::vector<std::unique_ptr<Bottleneck>> blocks_;  // training networks
+  std::vector<std::unique_ptr<FoldedBottleneck>> folded_;  // inference networks: BN folded
   std::unique_ptr<Dense> dense_;
   std::unique_ptr<SoftmaxCrossEntropy> head_;
   std::vector<LayerInfo> layers_;

@@ -48,17 +48,23 @@ struct View {
 
 }  // namespace
 
+bool PositionsConv::fits(const dnnl::memory::desc& in, int kernel, int pad) {
+  const dnnl::memory::dims d = in.dims();
+  const dnnl::memory::dim n = d[0], h = d[2], w = d[3];
+  // Every (output, input) position pair must be joined by a tap, and the pairs fewer than the
+  // taps the direct kernel runs (P*P < P*k*k).
+  return kernel == 2 * pad + 1 && h - 1 <= pad && w - 1 <= pad && h * w < kernel * kernel &&
+         n >= kMinImages;
+}
+
 std::unique_ptr<PositionsConv> PositionsConv::make(Build& b, const std::string& name,
                                                    const Act& in, const Act& out, const Slot& w,
                                                    const Slot& bias, int kernel, int pad) {
-  if (!in.value || kernel != 2 * pad + 1) return nullptr;
+  if (!in.value || !fits(in.desc(), kernel, pad)) return nullptr;
   const dnnl::memory::dims d = in.desc().dims();
   const dnnl::memory::dim n = d[0], ci = d[1], h = d[2], wd = d[3];
   const dnnl::memory::dim co = w.md.dims()[0];
   const dnnl::memory::dim p = h * wd;
-  // Every (output, input) position pair must be joined by a tap, and the pairs fewer than the
-  // taps the direct kernel runs (P*P < P*k*k).
-  if (h - 1 > pad || wd - 1 > pad || p >= kernel * kernel || n < kMinImages) return nullptr;
   if (out.desc().dims() != dnnl::memory::dims({n, co, h, wd})) return nullptr;
 
   const dnnl::memory::dims big_src = {1, p * ci, n, 1}, big_dst = {1, p * co, n, 1};

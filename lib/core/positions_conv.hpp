@@ -24,6 +24,9 @@ namespace signsnet::core {
 
 class PositionsConv {
  public:
+  /// True where the map and the batch suit the layer (make() may still decline for layouts or
+  /// kernels).
+  static bool fits(const dnnl::memory::desc& in, int kernel, int pad);
   /// The layer for `in` -> `out` with the given weights and bias slots (k x k, pad k/2, stride
   /// 1), or null where the shape does not fit (a map too large, fewer than 8 images, channels
   /// not a multiple of the block size, or no 1x1 kernel for it). `out.grad` and `in.grad` empty: no backward.

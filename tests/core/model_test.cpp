@@ -206,6 +206,38 @@ TEST(ModelTest, RecalibratedStatisticsMakeInferenceMatchTraining) {
   EXPECT_NEAR(eval_loss, train_loss, 1e-3f * std::max(1.0f, train_loss));
 }
 
+// Inference folds each BN into its convolution (identity blocks add into their input in place;
+// a 3x3 over positions keeps its BN) and refolds after any change of weights or statistics:
+// recalibrated on a batch, inference must give that batch's training-mode loss, before and after
+// the weights change. Two blocks per stage; at 16x16 the stages see 3x3, 2x2 (over positions at
+// 8 images), 1x1 and 1x1 maps.
+TEST(ModelTest, FoldedInferenceFollowsWeightAndStatisticChanges) {
+  ModelConfig c = ModelConfig::tiny(16, 3);
+  for (StageConfig& st : c.stages) st.blocks = 2;
+  Model m(c, 8);
+  Batch batch = random_batch(m, 8, 21);
+  auto expect_inference_matches_training = [&](const char* when) {
+    m.begin_bn_recalibration();
+    m.accumulate_bn_statistics(batch.images.data(), 8);
+    m.end_bn_recalibration();
+    const float train = m.compute_gradients(batch.images.data(), batch.labels.data(), 8).loss;
+    const float eval = m.evaluate(batch.images.data(), batch.labels.data(), 8).loss;
+    EXPECT_NEAR(eval, train, 1e-4f * std::max(1.0f, train)) << when;
+    return eval;
+  };
+  for (int i = 0; i < 3; ++i) m.train_step(batch.images.data(), batch.labels.data(), 8);
+  const float before = expect_inference_matches_training("after 3 steps");
+  for (const char* name : {"stage2.block1.conv3.weight", "stage3.block0.conv2.weight"}) {
+    std::vector<float> w = read_all(m, name);
+    for (float& x : w) x *= -1.5f;
+    m.write(name, w.data());
+  }
+  const float after = expect_inference_matches_training("after writing weights");
+  EXPECT_NE(before, after);
+  m.train_step(batch.images.data(), batch.labels.data(), 8);
+  expect_inference_matches_training("after another step");
+}
+
 TEST(ModelTest, MovingStatisticsFollowKerasMomentum) {
   ModelConfig c = ModelConfig::tiny();
   c.bn_momentum = 0.5f;
