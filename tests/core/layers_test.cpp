@@ -215,23 +215,39 @@ TEST(ConvStemTest, OwnsItsInputAndMatchesNaiveForwardAndWeightGradients) {
   EXPECT_EQ(r.conv->reorders(), 0);
 }
 
-// A second network (other batch size, inference) finds the weights registered and binds its
-// primitive to their layout: it must compute with the same values.
+// An inference Conv (3x3, padding 1) named like a ConvRun's, built for another batch: it finds the
+// weights registered and binds its primitive to their layout, so it computes with their values.
+struct InferenceConv {
+  ConvRun& r;
+  core::Build b;
+  Act in;
+  core::Conv conv;
+  naive::ConvGeom g;
+  Vec x;
+
+  InferenceConv(ConvRun& run, const Shape& s, int out, unsigned seed)
+      : r(run),
+        b(r.env.build(/*training=*/false, s.n)),
+        in(make_act(r.env.rt, s, tag::nChw8c, false)),
+        conv(b, "t.conv", in, core::ConvOptions{out, 3, 1, 1}),
+        g{s, out, 3, 1, 1} {
+    r.env.rt.bind_scratchpad();
+    std::mt19937 rng(seed);
+    x = uniform(rng, s.size());
+    write_plain(r.env.rt, in.value, x);
+  }
+
+  Vec forward() {
+    conv.forward(r.env.rt.stream());
+    r.env.wait();
+    return read_plain(r.env.rt, conv.out().value);
+  }
+};
+
 TEST(ConvSharedWeightsTest, InferenceConvForAnotherBatchUsesTheTrainingWeights) {
   ConvRun r(ConvCase{"train", {2, 16, 5, 5}, 8, 3, 1, 1, tag::nChw8c});
-  const Shape s3{3, 16, 5, 5};
-  core::Build b = r.env.build(/*training=*/false, s3.n);
-  Act in = make_act(r.env.rt, s3, tag::nChw8c, false);
-  core::Conv conv(b, "t.conv", in, core::ConvOptions{8, 3, 1, 1});
-  r.env.rt.bind_scratchpad();
-  std::mt19937 rng(13);
-  const Vec x = uniform(rng, s3.size());
-  write_plain(r.env.rt, in.value, x);
-  conv.forward(r.env.rt.stream());
-  r.env.wait();
-  const naive::ConvGeom g{s3, 8, 3, 1, 1};
-  EXPECT_TRUE(
-      AllNear(read_plain(r.env.rt, conv.out().value), naive::conv_forward(g, x, r.w, r.bias)));
+  InferenceConv inf(r, Shape{3, 16, 5, 5}, 8, 13);
+  EXPECT_TRUE(AllNear(inf.forward(), naive::conv_forward(inf.g, inf.x, r.w, r.bias)));
 }
 
 // An inference convolution over positions builds its big weights once, and again only after the
@@ -239,28 +255,16 @@ TEST(ConvSharedWeightsTest, InferenceConvForAnotherBatchUsesTheTrainingWeights) 
 // the same ones.
 TEST(ConvSharedWeightsTest, InferenceConvOverPositionsFollowsWeightChanges) {
   ConvRun r(ConvCase{"train", {8, 16, 2, 2}, 16, 3, 1, 1, tag::nChw8c});
-  const Shape s{10, 16, 2, 2};
-  core::Build b = r.env.build(/*training=*/false, s.n);
-  Act in = make_act(r.env.rt, s, tag::nChw8c, false);
-  core::Conv conv(b, "t.conv", in, core::ConvOptions{16, 3, 1, 1});
-  ASSERT_TRUE(conv.over_positions());
-  r.env.rt.bind_scratchpad();
-  std::mt19937 rng(14);
-  const Vec x = uniform(rng, s.size());
-  write_plain(r.env.rt, in.value, x);
-  const naive::ConvGeom g{s, 16, 3, 1, 1};
-  auto run = [&] {
-    conv.forward(r.env.rt.stream());
-    r.env.wait();
-    return read_plain(r.env.rt, conv.out().value);
-  };
-  EXPECT_TRUE(AllNear(run(), naive::conv_forward(g, x, r.w, r.bias)));
+  InferenceConv inf(r, Shape{10, 16, 2, 2}, 16, 14);
+  ASSERT_TRUE(inf.conv.over_positions());
+  EXPECT_TRUE(AllNear(inf.forward(), naive::conv_forward(inf.g, inf.x, r.w, r.bias)));
+  std::mt19937 rng(15);
   const Vec w2 = uniform(rng, r.w.size(), -0.5f, 0.5f), b2 = uniform(rng, r.bias.size());
   write_param(r.env.params, "t.conv.weight", w2);
   write_param(r.env.params, "t.conv.bias", b2);
-  const Vec expected = naive::conv_forward(g, x, w2, b2);
-  EXPECT_TRUE(AllNear(run(), expected));
-  EXPECT_TRUE(AllNear(run(), expected));
+  const Vec expected = naive::conv_forward(inf.g, inf.x, w2, b2);
+  EXPECT_TRUE(AllNear(inf.forward(), expected));
+  EXPECT_TRUE(AllNear(inf.forward(), expected));
 }
 
 // =============================================================================================
