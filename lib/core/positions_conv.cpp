@@ -40,11 +40,17 @@ dnnl::memory::desc positions_view(const dnnl::memory::dims& nchw, int block) {
   return md;
 }
 
-// A memory over part of `base` (a slot's value or gradient, bound to its arena only when the
-// parameters are finalized): its handle is copied from `base` before each use.
-struct View {
-  dnnl::memory view, base;
-};
+// True where every inner block of the big weights' layout divides the (out, in) channel offsets
+// at which the position blocks start, so that each block is a valid sub-memory.
+bool blocks_divide(const dnnl::memory::desc& md, dnnl::memory::dim co, dnnl::memory::dim ci) {
+  const auto& blocking = md.data.format_desc.blocking;
+  if (md.data.format_kind != dnnl_blocked) return false;
+  for (int i = 0; i < blocking.inner_nblks; ++i) {
+    const dnnl::memory::dim step = blocking.inner_idxs[i] == 0 ? co : ci;
+    if (blocking.inner_idxs[i] > 1 || step % blocking.inner_blks[i] != 0) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -77,7 +83,7 @@ std::unique_ptr<PositionsConv> PositionsConv::make(Build& b, const std::string& 
   conv_fwd::primitive_desc f(fd, b.rt.attr(), b.rt.engine());
   const int block = channel_block(f.src_desc());
   if (block == 0 || channel_block(f.dst_desc()) != block || ci % block != 0 || co % block != 0 ||
-      !is_direct_kernel(f.impl_info_str()))
+      !is_direct_kernel(f.impl_info_str()) || !blocks_divide(f.weights_desc(), co, ci))
     return nullptr;
   conv_bwd_weights::primitive_desc bw;
   conv_bwd_data::primitive_desc bd;
@@ -97,10 +103,11 @@ std::unique_ptr<PositionsConv> PositionsConv::make(Build& b, const std::string& 
 
   auto layer = std::unique_ptr<PositionsConv>(new PositionsConv());
   PositionsConv& l = *layer;
-  std::vector<View> views;
+  // A memory over part of `base` (a slot's value or gradient, bound to its arena only when the
+  // parameters are finalized): bind() copies the handle from `base` before each use.
   auto view_of = [&](const dnnl::memory& base, const dnnl::memory::desc& md) {
     dnnl::memory v = b.rt.wrap(md, DNNL_MEMORY_NONE);
-    views.push_back({v, base});
+    l.views_.emplace_back(v, base);
     return v;
   };
 
@@ -196,8 +203,6 @@ std::unique_ptr<PositionsConv> PositionsConv::make(Build& b, const std::string& 
                                  in.grad, name + " positions->diff_src");
     }
   }
-  l.views_.reserve(views.size());
-  for (const View& v : views) l.views_.emplace_back(v.view, v.base);
   return layer;
 }
 
