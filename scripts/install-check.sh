@@ -48,4 +48,6 @@ if ! diff -u "$work/predict.out" "$work/classify.out"; then
   exit 1
 fi
 echo "install-check: signsnet-classify and signsnet-cli predict agree on ${#images[@]} photos:"
-grep -c "The number of this image is" "$work/classify.out" | sed 's/^/  confident: /'
+# (grep -c exits 1 when it counts none: a tiny model after four epochs may be sure of no photo.)
+confident=$(grep -c "The number of this image is" "$work/classify.out" || true)
+echo "  confident: $confident of ${#images[@]}"
