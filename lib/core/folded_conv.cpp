@@ -8,12 +8,6 @@
 namespace signsnet::core {
 namespace {
 
-const Slot& registered(const ParamStore& p, const std::string& name) {
-  const Slot* s = p.find(name);
-  SIGNSNET_CHECK(s != nullptr, name + ": a folded layer needs the training network's parameters");
-  return *s;
-}
-
 std::vector<float> plain(const ParamStore& p, const Slot& s) {
   std::vector<float> v(static_cast<std::size_t>(s.info.size()));
   p.read(s, TensorRole::value, v.data());
@@ -26,12 +20,12 @@ FoldedConv::FoldedConv(Build& b, const std::string& conv, const std::string& bn,
                        const ConvOptions& o, float epsilon, bool relu,
                        const dnnl::memory& sum_into)
     : params_(&b.params),
-      weight_(&registered(b.params, conv + ".weight")),
-      bias_(&registered(b.params, conv + ".bias")),
-      gamma_(&registered(b.params, bn + ".gamma")),
-      beta_(&registered(b.params, bn + ".beta")),
-      mean_(&registered(b.params, bn + ".moving_mean")),
-      variance_(&registered(b.params, bn + ".moving_variance")),
+      weight_(&b.params.at(conv + ".weight")),
+      bias_(&b.params.at(conv + ".bias")),
+      gamma_(&b.params.at(bn + ".gamma")),
+      beta_(&b.params.at(bn + ".beta")),
+      mean_(&b.params.at(bn + ".moving_mean")),
+      variance_(&b.params.at(bn + ".moving_variance")),
       epsilon_(epsilon),
       rt_(&b.rt) {
   SIGNSNET_CHECK(!b.training, conv + ": folding is for inference networks");

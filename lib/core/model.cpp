@@ -43,6 +43,14 @@ struct Model::Impl {
     return *nets.emplace(count, std::move(n)).first->second;
   }
 
+  // The optimizer step: the weights change in place, so whatever is derived from them (the big
+  // weights of convolutions over positions, folded inference weights) is rebuilt before its next
+  // use.
+  void update() {
+    optimizer.update(arena());
+    params.values_changed();
+  }
+
   core::ArenaView arena() const {
     return {params.values(), params.grads(), params.first(), params.second(),
             params.trainable_floats()};
@@ -140,8 +148,7 @@ StepResult Model::train_step(const float* images, const std::int32_t* labels, in
   const float momentum = impl_->config.bn_momentum;
   impl_->training.at(count)->for_each_bn(
       [momentum](const core::BatchNorm& bn) { bn.update_moving(momentum); });
-  impl_->optimizer.update(impl_->arena());
-  impl_->params.values_changed();
+  impl_->update();
   return r;
 }
 
@@ -188,7 +195,7 @@ std::vector<std::pair<std::string, double>> Model::profile_step(const float* ima
   }
   p.enabled = false;
   const auto start = std::chrono::steady_clock::now();
-  impl_->optimizer.update(impl_->arena());
+  impl_->update();
   const std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;
   p.records.emplace_back("optimizer", ms.count());
   return std::move(p.records);

@@ -140,7 +140,6 @@ std::unique_ptr<PositionsConv> PositionsConv::make(Build& b, const std::string& 
   l.out_channels_ = co;
   l.positions_ = p;
   l.params_ = &b.params;
-  l.training_ = b.training;
   const dnnl::memory big_x = b.rt.memory(f.src_desc());
   const dnnl::memory big_y = b.rt.memory(f.dst_desc());
   l.in_ = b.rt.reorder(in.value, b.rt.wrap(positions_view(d, block), big_x.get_data_handle()),
@@ -216,7 +215,7 @@ void PositionsConv::run_all(const std::vector<Op>& ops, dnnl::stream& s) {
 
 void PositionsConv::forward(dnnl::stream& s) const {
   bind();
-  if (training_ || assembled_version_ != params_->values_version()) {
+  if (assembled_version_ != params_->values_version()) {
     run_all(assemble_, s);
     const auto* b = static_cast<const float*>(bias_.get_data_handle());
     auto* big = static_cast<float*>(big_bias_.get_data_handle());

@@ -49,11 +49,10 @@ class PositionsConv {
 
   std::vector<std::pair<dnnl::memory, dnnl::memory>> views_;  // (view, the slot memory it is in)
 
-  // Taps into the big weights, and the bias once per position: every forward pass of a training
-  // network, and in an inference network only when the parameters changed since the last.
+  // Taps into the big weights, and the bias once per position: on the first forward pass after
+  // the parameters changed (every step in training; once per recalibration's many passes).
   std::vector<Op> assemble_;
   const ParamStore* params_ = nullptr;
-  bool training_ = false;
   mutable std::uint64_t assembled_version_ = 0;
   dnnl::memory bias_, big_bias_, bias_grad_, big_bias_grad_;  // the bias once per position
   dnnl::memory::dim out_channels_ = 0, positions_ = 0;
