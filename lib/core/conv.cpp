@@ -49,6 +49,11 @@ Conv::Conv(Build& b, const std::string& name, const Act& in, const ConvOptions& 
   if (o.stride == 1) {
     positions_ = PositionsConv::make(b, name, in, out_, w, bias, o.kernel, o.pad);
     if (positions_) return;
+    im2col_ = Im2colConv::make(b, name, in, out_, w, bias, o.kernel, o.pad);
+    if (im2col_) {
+      if (in.grad) build_backward_data(b, in, pd, w, out_.grad);
+      return;
+    }
   }
   fwd_ = b.rt.make<conv_fwd>(pd, name + " fwd",
                              {{DNNL_ARG_SRC, src_},
@@ -161,21 +166,28 @@ Op conv_backward_data(Build& b, const std::string& name, const dnnl::memory& dif
 void Conv::forward(dnnl::stream& s) const {
   if (positions_)
     positions_->forward(s);
+  else if (im2col_)
+    im2col_->forward(s);
   else
     fwd_.run(s);
 }
 
 int Conv::reorders() const {
   if (positions_) return positions_->reorders();
+  if (im2col_) return im2col_->reorders() + weights_to_bwd_.valid();
   return weights_to_bwd_.valid() + grad_to_arena_.valid() +
          static_cast<int>(to_bwd_weights_.size());
 }
 
 void Conv::backward(dnnl::stream& s) const {
   if (positions_) return positions_->backward(s);
-  for (const Op& r : to_bwd_weights_) r.run(s);
-  bwd_weights_.run(s);
-  if (grad_to_arena_.valid()) grad_to_arena_.run(s);
+  if (im2col_) {
+    im2col_->backward_weights(s);
+  } else {
+    for (const Op& r : to_bwd_weights_) r.run(s);
+    bwd_weights_.run(s);
+    if (grad_to_arena_.valid()) grad_to_arena_.run(s);
+  }
   if (!bwd_data_.valid()) return;
   if (weights_to_bwd_.valid()) weights_to_bwd_.run(s);
   bwd_data_.run(s);

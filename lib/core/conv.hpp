@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/layer.hpp"
+#include "core/im2col_conv.hpp"
 #include "core/positions_conv.hpp"
 
 namespace signsnet::core {
@@ -43,6 +44,8 @@ class Conv {
   int reorders() const;
   /// True where the convolution runs as a 1x1 over (position, channel) pairs (positions_conv.hpp).
   bool over_positions() const { return positions_ != nullptr; }
+  /// True where training runs it as a 1x1 convolution over copied taps (im2col_conv.hpp).
+  bool over_taps() const { return im2col_ != nullptr; }
 
  private:
   using fwd_pd = dnnl::convolution_forward::primitive_desc;
@@ -63,6 +66,7 @@ class Conv {
   Op fwd_, bwd_weights_, bwd_data_, weights_to_bwd_, grad_to_arena_;
   std::vector<Op> to_bwd_weights_;
   std::unique_ptr<PositionsConv> positions_;
+  std::unique_ptr<Im2colConv> im2col_;
 };
 
 }  // namespace signsnet::core

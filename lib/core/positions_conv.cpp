@@ -18,14 +18,6 @@ dnnl::memory::desc any_md(const dnnl::memory::dims& d) {
   return {d, dt::f32, tag::any};
 }
 
-// The channel block of a (1, C, N, 1) layout the 1x1 kernels take: 8 or 16, else 0.
-int channel_block(const dnnl::memory::desc& md) {
-  const auto d = md.dims();
-  if (md == dnnl::memory::desc(d, dt::f32, tag::nChw8c)) return 8;
-  if (md == dnnl::memory::desc(d, dt::f32, tag::nChw16c)) return 16;
-  return 0;
-}
-
 // (n, c, h, w) over a buffer in the 1x1 convolution's layout: (1, H*W*C, N, 1) in nChw<B>c,
 // where element (n, c, h, w) is channel (h*W + w)*C + c of row n. C is a multiple of B, so that
 // is the blocked layout with the outer strides below.
@@ -38,18 +30,6 @@ dnnl::memory::desc positions_view(const dnnl::memory::dims& nchw, int block) {
   blocking.strides[2] = w * c * n;
   blocking.strides[3] = c * n;
   return md;
-}
-
-// True where every inner block of the big weights' layout divides the (out, in) channel offsets
-// at which the position blocks start, so that each block is a valid sub-memory.
-bool blocks_divide(const dnnl::memory::desc& md, dnnl::memory::dim co, dnnl::memory::dim ci) {
-  const auto& blocking = md.data.format_desc.blocking;
-  if (md.data.format_kind != dnnl_blocked) return false;
-  for (int i = 0; i < blocking.inner_nblks; ++i) {
-    const dnnl::memory::dim step = blocking.inner_idxs[i] == 0 ? co : ci;
-    if (blocking.inner_idxs[i] > 1 || step % blocking.inner_blks[i] != 0) return false;
-  }
-  return true;
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 
 #include "signsnet/distributed.hpp"
@@ -41,6 +42,18 @@ dnnl::memory Runtime::memory(const dnnl::memory::desc& md) {
 dnnl::memory Runtime::wrap(const dnnl::memory::desc& md, void* handle) {
   ++memories_;
   return dnnl::memory(md, engine_, handle);
+}
+
+dnnl::memory Runtime::shared(const std::string& key, const dnnl::memory::desc& md) {
+  auto it = shared_.find(key);
+  if (it != shared_.end()) {
+    SIGNSNET_CHECK(it->second.get_desc() == md, "shared memory '" + key + "' with another layout");
+    return it->second;
+  }
+  dnnl::memory m = memory(md);
+  std::memset(m.get_data_handle(), 0, md.get_size());
+  shared_.emplace(key, m);
+  return m;
 }
 
 dnnl::primitive_attr Runtime::attr() const {
@@ -90,6 +103,24 @@ bool is_reference_kernel(const std::string& impl) {
 
 bool is_direct_kernel(const std::string& impl) {
   return !is_reference_kernel(impl) && impl.find("gemm") == std::string::npos;
+}
+
+int channel_block(const dnnl::memory::desc& md) {
+  const auto d = md.dims();
+  if (d.size() != 4) return 0;
+  if (md == dnnl::memory::desc(d, dt::f32, tag::nChw8c)) return 8;
+  if (md == dnnl::memory::desc(d, dt::f32, tag::nChw16c)) return 16;
+  return 0;
+}
+
+bool blocks_divide(const dnnl::memory::desc& md, dnnl::memory::dim co, dnnl::memory::dim ci) {
+  const auto& blocking = md.data.format_desc.blocking;
+  if (md.data.format_kind != dnnl_blocked) return false;
+  for (int i = 0; i < blocking.inner_nblks; ++i) {
+    const dnnl::memory::dim step = blocking.inner_idxs[i] == 0 ? co : ci;
+    if (blocking.inner_idxs[i] > 1 || step % blocking.inner_blks[i] != 0) return false;
+  }
+  return true;
 }
 
 }  // namespace signsnet::core

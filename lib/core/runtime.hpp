@@ -90,6 +90,9 @@ class Runtime {
   dnnl::memory memory(const dnnl::memory::desc& md);
   /// A memory over a buffer owned elsewhere, e.g. an arena slice (counted).
   dnnl::memory wrap(const dnnl::memory::desc& md, void* handle);
+  /// The memory every caller with the same `key` shares (created zeroed by the first; `md` must
+  /// be the same for all): for scratch contents that each user rewrites before reading.
+  dnnl::memory shared(const std::string& key, const dnnl::memory::desc& md);
 
   /// Attributes every primitive is created with: user-managed scratchpad.
   dnnl::primitive_attr attr() const;
@@ -136,6 +139,7 @@ class Runtime {
   std::int64_t primitives_ = 0;
   std::int64_t memories_ = 0;
   std::vector<std::string> kernels_;
+  std::unordered_map<std::string, dnnl::memory> shared_;
   Profiler profiler_;
   Collectives collectives_;
 };
@@ -153,5 +157,12 @@ bool is_reference_kernel(const std::string& impl);
 /// lowering (im2col + matrix multiply), which oneDNN falls back to where its direct kernels refuse a
 /// shape.
 bool is_direct_kernel(const std::string& impl);
+/// The channel block of an activation layout the 1x1 kernels take (nChw8c: 8, nChw16c: 16),
+/// else 0.
+int channel_block(const dnnl::memory::desc& md);
+/// True where `md` is a blocked weights layout (O, I, ...) whose inner blocks divide the output
+/// channel step `co` and the input channel step `ci`, so that blocks of weights starting at
+/// multiples of those steps are valid sub-memories.
+bool blocks_divide(const dnnl::memory::desc& md, dnnl::memory::dim co, dnnl::memory::dim ci);
 
 }  // namespace signsnet::core

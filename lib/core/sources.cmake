@@ -7,6 +7,7 @@ list(APPEND SIGNSNET_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/core/conv.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/dense.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/folded_conv.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/core/im2col_conv.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/layer.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/model.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/network.cpp

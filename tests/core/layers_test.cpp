@@ -134,14 +134,53 @@ bool runs_over_positions(const ConvCase& c) {
          c.in.h * c.in.w < c.k * c.k && c.in.n >= 8;
 }
 
+// A 'same' convolution on a map of at most 16 positions that the positions path does not take
+// trains as a 1x1 convolution over copied taps (core/im2col_conv.hpp).
+bool runs_over_taps(const ConvCase& c) {
+  return c.stride == 1 && c.k > 1 && c.k == 2 * c.pad + 1 && c.in.h * c.in.w <= 16 &&
+         c.in.n >= 8 && c.in.c >= 128 && !runs_over_positions(c) && c.layout != tag::undef;
+}
+
+// Every primitive the layer made runs a kernel of its own: no reference kernel, and its
+// convolutions (`convolutions` of them) direct ones.
+void expect_direct_kernels(const LayerEnv& env, int convolutions, const std::string& kernels) {
+  int seen = 0;
+  for (const auto& k : env.rt.kernels()) {
+    if (k.rfind("t.conv", 0) != 0) continue;
+    const std::string impl = k.substr(k.find(": ") + 2);
+    EXPECT_FALSE(core::is_reference_kernel(impl)) << k;
+    for (const char* direction : {" fwd: ", " bwd_w: ", " bwd_d: "}) {
+      if (k.find(direction) == std::string::npos) continue;
+      EXPECT_TRUE(core::is_direct_kernel(impl)) << k;
+      ++seen;
+    }
+  }
+  EXPECT_EQ(seen, convolutions) << kernels;
+}
+
 TEST_P(ConvTest, PlannedReordersAreFewAndBackwardWeightsKernelIsDirect) {
   const ConvCase& c = GetParam();
   ConvRun r(c);
   std::string kernels;
   for (const auto& k : r.env.rt.kernels()) kernels += k + "; ";
   RecordProperty("kernels", kernels);
+  if (runs_over_taps(c) && r.conv->over_taps()) {
+    // Taps into the 1x1 weights and their gradients back (k*k each), the shifted inputs (at most
+    // k*k + 1: a tap that reads only the border copies nothing, the centre one goes in two
+    // halves) before forward and again before backward-weights, the weights into
+    // backward-data's layout.
+    const int taps = c.k * c.k;
+    EXPECT_GE(r.conv->reorders(), 2 * taps + 3);
+    EXPECT_LE(r.conv->reorders(), 4 * taps + 3);
+    expect_direct_kernels(r.env, 3, kernels);
+    return;
+  }
+  if (runs_over_taps(c)) {
+    EXPECT_NE(c.in.c % 16, 0) << "a multiple of every block size: " << kernels;
+  }
   if (!runs_over_positions(c)) {
     EXPECT_FALSE(r.conv->over_positions());
+    EXPECT_FALSE(r.conv->over_taps());
     // At most: src and diff_dst into backward-weights layouts, the gradient out, the weights in.
     EXPECT_GE(r.conv->reorders(), 0);
     EXPECT_LE(r.conv->reorders(), 4);
@@ -163,18 +202,7 @@ TEST_P(ConvTest, PlannedReordersAreFewAndBackwardWeightsKernelIsDirect) {
   // big weights into backward-data's layout.
   EXPECT_GE(r.conv->reorders(), 2 * pairs + 4);
   EXPECT_LE(r.conv->reorders(), 2 * pairs + c.k * c.k + 5);
-  int convolutions = 0;
-  for (const auto& k : r.env.rt.kernels()) {
-    if (k.rfind("t.conv", 0) != 0) continue;
-    const std::string impl = k.substr(k.find(": ") + 2);
-    EXPECT_FALSE(core::is_reference_kernel(impl)) << k;
-    for (const char* direction : {" fwd: ", " bwd_w: ", " bwd_d: "}) {
-      if (k.find(direction) == std::string::npos) continue;
-      EXPECT_TRUE(core::is_direct_kernel(impl)) << k;
-      ++convolutions;
-    }
-  }
-  EXPECT_EQ(convolutions, 3) << kernels;
+  expect_direct_kernels(r.env, 3, kernels);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -197,7 +225,17 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{"k3on2x2_n8_c16_o32", {8, 16, 2, 2}, 32, 3, 1, 1, tag::nChw8c},
                       ConvCase{"k3on2x2_n9_c32_o16", {9, 32, 2, 2}, 16, 3, 1, 1, tag::nChw8c},
                       ConvCase{"k3on1x1_n8_c16_o16", {8, 16, 1, 1}, 16, 3, 1, 1, tag::nChw8c},
-                      ConvCase{"k3on1x2_n8_c16_o16", {8, 16, 1, 2}, 16, 3, 1, 1, tag::nChw8c}),
+                      ConvCase{"k3on1x2_n8_c16_o16", {8, 16, 1, 2}, 16, 3, 1, 1, tag::nChw8c},
+                      // From 8 images and 128 channels on, maps up to 16 positions train over
+                      // copied taps: 4x4 (stage 4), 3x3 and 4x2, and a 5x5 kernel on a 2x4 map,
+                      // whose taps two rows up or down read only the border; with 7 images or 64
+                      // channels, the direct kernels.
+                      ConvCase{"k3on4x4_n8_c128_o32", {8, 128, 4, 4}, 32, 3, 1, 1, tag::nChw8c},
+                      ConvCase{"k3on3x3_n9_c128_o16", {9, 128, 3, 3}, 16, 3, 1, 1, tag::nChw8c},
+                      ConvCase{"k3on4x2_n8_c128_o16", {8, 128, 4, 2}, 16, 3, 1, 1, tag::nChw8c},
+                      ConvCase{"k5on2x4_n8_c128_o8", {8, 128, 2, 4}, 8, 5, 1, 2, tag::nChw8c},
+                      ConvCase{"k3on4x4_n7_c128_o16", {7, 128, 4, 4}, 16, 3, 1, 1, tag::nChw8c},
+                      ConvCase{"k3on4x4_n8_c64_o16", {8, 64, 4, 4}, 16, 3, 1, 1, tag::nChw8c}),
     conv_case_name);
 
 // The first layer: Act{} input, the convolution picks the input layout and owns the memory; it
