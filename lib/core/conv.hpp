@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "core/layer.hpp"
 #include "core/im2col_conv.hpp"
+#include "core/layer.hpp"
 #include "core/positions_conv.hpp"
 
 namespace signsnet::core {

@@ -1,8 +1,6 @@
 #include "core/im2col_conv.hpp"
 
 #include <algorithm>
-#include <cstring>
-#include <utility>
 #include <vector>
 
 #include "core/positions_conv.hpp"
@@ -26,6 +24,24 @@ using conv_bwd_weights = dnnl::convolution_backward_weights;
 
 dnnl::memory::desc any_md(const dnnl::memory::dims& d) {
   return {d, dt::f32, tag::any};
+}
+
+// Output positions [y, y + rows) x [x, x + cols) of an H x W map.
+struct Region {
+  dnnl::memory::dim y, rows, x, cols;
+};
+
+// Where the tap at offset (dy, dx) reads inside the map: none for a tap that reads only the
+// border. The centre tap reads the whole map and is copied in two halves, as the other taps' parts
+// are (a dense source into a channel block gets oneDNN's generic copy instead of jit:uni).
+std::vector<Region> tap_regions(dnnl::memory::dim h, dnnl::memory::dim w, dnnl::memory::dim dy,
+                                dnnl::memory::dim dx) {
+  const dnnl::memory::dim y0 = std::max<dnnl::memory::dim>(0, -dy), y1 = std::min(h, h - dy);
+  const dnnl::memory::dim x0 = std::max<dnnl::memory::dim>(0, -dx), x1 = std::min(w, w - dx);
+  if (y1 <= y0 || x1 <= x0) return {};
+  if (y1 - y0 < h || x1 - x0 < w) return {{y0, y1 - y0, x0, x1 - x0}};
+  if (h > 1) return {{0, h / 2, 0, w}, {h / 2, h - h / 2, 0, w}};
+  return {{0, h, 0, w / 2}, {0, h, w / 2, w - w / 2}};
 }
 
 }  // namespace
@@ -88,29 +104,12 @@ std::unique_ptr<Im2colConv> Im2colConv::make(Build& b, const std::string& name, 
     for (dnnl::memory::dim kx = 0; kx < kernel; ++kx) {
       const dnnl::memory::dim t = ky * kernel + kx, dy = ky - pad, dx = kx - pad;
       const std::string tap = "[" + std::to_string(ky) + "," + std::to_string(kx) + "]";
-      // Output rows y with 0 <= y + dy < H read inside the map; likewise the columns.
-      const dnnl::memory::dim y0 = std::max<dnnl::memory::dim>(0, -dy);
-      const dnnl::memory::dim y1 = std::min(h, h - dy);
-      const dnnl::memory::dim x0 = std::max<dnnl::memory::dim>(0, -dx);
-      const dnnl::memory::dim x1 = std::min(wd, wd - dx);
-      // The centre tap reads the whole map: copied in two halves, as the other taps' parts are
-      // (a dense source into a channel block gets oneDNN's generic copy instead of jit:uni).
-      std::vector<std::pair<dnnl::memory::dims, dnnl::memory::dims>> parts;  // (dims, offset)
-      if (y1 > y0 && x1 > x0 && (y1 - y0 < h || x1 - x0 < wd)) {
-        parts.push_back({{n, ci, y1 - y0, x1 - x0}, {0, 0, y0, x0}});
-      } else if (y1 > y0 && x1 > x0 && h > 1) {
-        parts.push_back({{n, ci, h / 2, wd}, {0, 0, 0, 0}});
-        parts.push_back({{n, ci, h - h / 2, wd}, {0, 0, h / 2, 0}});
-      } else if (y1 > y0 && x1 > x0) {
-        parts.push_back({{n, ci, h, wd / 2}, {0, 0, 0, 0}});
-        parts.push_back({{n, ci, h, wd - wd / 2}, {0, 0, 0, wd / 2}});
-      }
-      for (const auto& [part, at] : parts) {
+      for (const Region& r : tap_regions(h, wd, dy, dx)) {
+        const dnnl::memory::dims part = {n, ci, r.rows, r.cols};
         l.copy_taps_.push_back(b.rt.reorder(
-            b.rt.wrap(in.desc().submemory_desc(part, {0, 0, at[2] + dy, at[3] + dx}),
+            b.rt.wrap(in.desc().submemory_desc(part, {0, 0, r.y + dy, r.x + dx}),
                       in.value.get_data_handle()),
-            b.rt.wrap(cols_md.submemory_desc(part, {0, t * ci, at[2], at[3]}),
-                      cols.get_data_handle()),
+            b.rt.wrap(cols_md.submemory_desc(part, {0, t * ci, r.y, r.x}), cols.get_data_handle()),
             name + " tap" + tap + "->cols"));
       }
       const dnnl::memory::desc tap_md = w.md.submemory_desc(tap_dims, {0, 0, ky, kx});

@@ -26,8 +26,8 @@ namespace signsnet::core {
 
 class Im2colConv {
  public:
-  /// True where the map, the channels and the batch suit the layer in training (make() may still decline for
-  /// layouts or kernels).
+  /// True where the map, the channels and the batch suit the layer in training (make() may still
+  /// decline for layouts or kernels).
   static bool fits(const dnnl::memory::desc& in, int kernel, int pad);
   /// The forward pass and weight gradient of `in` -> `out` (k x k, pad k/2, stride 1) for a
   /// training network, or null where the shape does not fit.
