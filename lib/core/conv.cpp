@@ -49,6 +49,8 @@ Conv::Conv(Build& b, const std::string& name, const Act& in, const ConvOptions& 
   if (o.stride == 1) {
     positions_ = PositionsConv::make(b, name, in, out_, w, bias, o.kernel, o.pad);
     if (positions_) return;
+    winograd_ = WinogradConv::make(b, name, in, out_, w, bias, o.kernel, o.pad);
+    if (winograd_) return;
     im2col_ = Im2colConv::make(b, name, in, out_, w, bias, o.kernel, o.pad);
     if (im2col_) {
       if (in.grad) build_backward_data(b, in, pd, w, out_.grad);
@@ -166,6 +168,8 @@ Op conv_backward_data(Build& b, const std::string& name, const dnnl::memory& dif
 void Conv::forward(dnnl::stream& s) const {
   if (positions_)
     positions_->forward(s);
+  else if (winograd_)
+    winograd_->forward(s);
   else if (im2col_)
     im2col_->forward(s);
   else
@@ -174,6 +178,7 @@ void Conv::forward(dnnl::stream& s) const {
 
 int Conv::reorders() const {
   if (positions_) return positions_->reorders();
+  if (winograd_) return 0;
   if (im2col_) return im2col_->reorders() + weights_to_bwd_.valid();
   return weights_to_bwd_.valid() + grad_to_arena_.valid() +
          static_cast<int>(to_bwd_weights_.size());
@@ -181,6 +186,7 @@ int Conv::reorders() const {
 
 void Conv::backward(dnnl::stream& s) const {
   if (positions_) return positions_->backward(s);
+  if (winograd_) return winograd_->backward(s);
   if (im2col_) {
     im2col_->backward_weights(s);
   } else {

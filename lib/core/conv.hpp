@@ -8,6 +8,7 @@
 #include "core/im2col_conv.hpp"
 #include "core/layer.hpp"
 #include "core/positions_conv.hpp"
+#include "core/winograd_conv.hpp"
 
 namespace signsnet::core {
 
@@ -46,6 +47,8 @@ class Conv {
   bool over_positions() const { return positions_ != nullptr; }
   /// True where training runs it as a 1x1 convolution over copied taps (im2col_conv.hpp).
   bool over_taps() const { return im2col_ != nullptr; }
+  /// True where training runs it in the Winograd domain (winograd_conv.hpp).
+  bool winograd() const { return winograd_ != nullptr; }
 
  private:
   using fwd_pd = dnnl::convolution_forward::primitive_desc;
@@ -67,6 +70,7 @@ class Conv {
   std::vector<Op> to_bwd_weights_;
   std::unique_ptr<PositionsConv> positions_;
   std::unique_ptr<Im2colConv> im2col_;
+  std::unique_ptr<WinogradConv> winograd_;
 };
 
 }  // namespace signsnet::core

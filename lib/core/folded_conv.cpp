@@ -57,6 +57,10 @@ FoldedConv::FoldedConv(Build& b, const std::string& conv, const std::string& bn,
   }
   b.note(conv, relu ? (sum_into ? "Conv2D+BN+Add+ReLU" : "Conv2D+BN+ReLU") : "Conv2D+BN",
          out_.desc());
+  if (o.kernel == 3 && o.stride == 1 && o.pad == 1 && !sum_into) {
+    winograd_ = WinogradConv::make_folded(b, conv, in, out_.value, weights_, folded_bias_, relu);
+    if (winograd_) return;
+  }
   fwd_ = b.rt.make<dnnl::convolution_forward>(pd, conv + " fwd folded",
                                               {{DNNL_ARG_SRC, in.value},
                                                {DNNL_ARG_WEIGHTS, weights_},
@@ -89,7 +93,10 @@ void FoldedConv::forward(dnnl::stream& s) const {
     fold();
     folded_version_ = params_->values_version();
   }
-  fwd_.run(s);
+  if (winograd_)
+    winograd_->forward(s);
+  else
+    fwd_.run(s);
 }
 
 FoldedBottleneck::FoldedBottleneck(Build& b, const std::string& name, const Act& in, int mid,

@@ -13,6 +13,7 @@
 #include "core/batchnorm.hpp"
 #include "core/conv.hpp"
 #include "core/subsample.hpp"
+#include "core/winograd_conv.hpp"
 
 namespace signsnet::core {
 
@@ -38,6 +39,7 @@ class FoldedConv {
   Runtime* rt_ = nullptr;
   Act out_;
   Op fwd_;
+  std::unique_ptr<WinogradConv> winograd_;  // a 3x3 convolution where it fits, instead of fwd_
   mutable std::uint64_t folded_version_ = 0;
 };
 

@@ -18,4 +18,5 @@ list(APPEND SIGNSNET_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/core/runtime.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/subsample.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/summary.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/core/winograd_conv.cpp
 )

@@ -134,8 +134,17 @@ bool runs_over_positions(const ConvCase& c) {
          c.in.h * c.in.w < c.k * c.k && c.in.n >= 8;
 }
 
-// A 'same' convolution on a map of at most 16 positions that the positions path does not take
-// trains as a 1x1 convolution over copied taps (core/im2col_conv.hpp).
+// A 3x3 'same' convolution with channel counts in blocks of 8, from 64 input channels on, that
+// the positions path does not take trains in the Winograd domain (core/winograd_conv.hpp), where
+// oneDNN picked the AVX2 layouts.
+bool runs_in_winograd(const ConvCase& c) {
+  return c.stride == 1 && c.k == 3 && c.pad == 1 && c.in.c >= 64 && c.in.c % 8 == 0 &&
+         c.out % 8 == 0 && c.in.h >= 2 && c.in.w >= 2 && !runs_over_positions(c) &&
+         c.layout != tag::undef;
+}
+
+// A 'same' convolution on a map of at most 16 positions that neither the positions nor the
+// Winograd path takes trains as a 1x1 convolution over copied taps (core/im2col_conv.hpp).
 bool runs_over_taps(const ConvCase& c) {
   return c.stride == 1 && c.k > 1 && c.k == 2 * c.pad + 1 && c.in.h * c.in.w <= 16 &&
          c.in.n >= 8 && c.in.c >= 128 && !runs_over_positions(c) && c.layout != tag::undef;
@@ -164,6 +173,21 @@ TEST_P(ConvTest, PlannedReordersAreFewAndBackwardWeightsKernelIsDirect) {
   std::string kernels;
   for (const auto& k : r.env.rt.kernels()) kernels += k + "; ";
   RecordProperty("kernels", kernels);
+  if (r.conv->winograd()) {
+    // No reorder: the transforms read and write the layers' own layouts; one forward,
+    // backward-data and backward-weights primitive (1x1) each, shared by the 16 products.
+    EXPECT_TRUE(runs_in_winograd(c)) << kernels;
+    EXPECT_EQ(r.conv->reorders(), 0);
+    expect_direct_kernels(r.env, 3, kernels);
+    EXPECT_NE(kernels.find("t.conv bwd_w: jit_1x1"), std::string::npos) << kernels;
+    return;
+  }
+  if (runs_in_winograd(c)) {
+    // Declined only where oneDNN chose other layouts than the transforms read (AVX-512: 16).
+    const dnnl::memory::desc out8({c.in.n, c.out, c.in.h, c.in.w}, dnnl::memory::data_type::f32,
+                                  tag::nChw8c);
+    EXPECT_NE(r.conv->out().desc(), out8) << kernels;
+  }
   if (runs_over_taps(c) && r.conv->over_taps()) {
     // Taps into the 1x1 weights and their gradients back (k*k each), the shifted inputs (at most
     // k*k + 1: a tap that reads only the border copies nothing, the centre one goes in two
@@ -175,7 +199,7 @@ TEST_P(ConvTest, PlannedReordersAreFewAndBackwardWeightsKernelIsDirect) {
     expect_direct_kernels(r.env, 3, kernels);
     return;
   }
-  if (runs_over_taps(c)) {
+  if (runs_over_taps(c) && !runs_in_winograd(c)) {
     EXPECT_NE(c.in.c % 16, 0) << "a multiple of every block size: " << kernels;
   }
   if (!runs_over_positions(c)) {
@@ -226,16 +250,22 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{"k3on2x2_n9_c32_o16", {9, 32, 2, 2}, 16, 3, 1, 1, tag::nChw8c},
                       ConvCase{"k3on1x1_n8_c16_o16", {8, 16, 1, 1}, 16, 3, 1, 1, tag::nChw8c},
                       ConvCase{"k3on1x2_n8_c16_o16", {8, 16, 1, 2}, 16, 3, 1, 1, tag::nChw8c},
-                      // From 8 images and 128 channels on, maps up to 16 positions train over
-                      // copied taps: 4x4 (stage 4), 3x3 and 4x2, and a 5x5 kernel on a 2x4 map,
-                      // whose taps two rows up or down read only the border; with 7 images or 64
-                      // channels, the direct kernels.
+                      // 3x3 from 64 channels on, in the Winograd domain: 4x4 (stage 4), 3x3 and
+                      // 4x2; odd sizes, whose last tiles reach past the map (5x5, 7x4, 15x15 as
+                      // in stage 2), one image; 68 channels (not in blocks of 8): direct.
                       ConvCase{"k3on4x4_n8_c128_o32", {8, 128, 4, 4}, 32, 3, 1, 1, tag::nChw8c},
                       ConvCase{"k3on3x3_n9_c128_o16", {9, 128, 3, 3}, 16, 3, 1, 1, tag::nChw8c},
                       ConvCase{"k3on4x2_n8_c128_o16", {8, 128, 4, 2}, 16, 3, 1, 1, tag::nChw8c},
-                      ConvCase{"k5on2x4_n8_c128_o8", {8, 128, 2, 4}, 8, 5, 1, 2, tag::nChw8c},
                       ConvCase{"k3on4x4_n7_c128_o16", {7, 128, 4, 4}, 16, 3, 1, 1, tag::nChw8c},
-                      ConvCase{"k3on4x4_n8_c64_o16", {8, 64, 4, 4}, 16, 3, 1, 1, tag::nChw8c}),
+                      ConvCase{"k3on4x4_n8_c64_o16", {8, 64, 4, 4}, 16, 3, 1, 1, tag::nChw8c},
+                      ConvCase{"k3on5x5_n2_c64_o24", {2, 64, 5, 5}, 24, 3, 1, 1, tag::nChw8c},
+                      ConvCase{"k3on7x4_n3_c72_o8", {3, 72, 7, 4}, 8, 3, 1, 1, tag::nChw8c},
+                      ConvCase{"k3on15x15_n1_c64_o16", {1, 64, 15, 15}, 16, 3, 1, 1, tag::nChw8c},
+                      ConvCase{"k3on4x4_n2_c68_o8", {2, 68, 4, 4}, 8, 3, 1, 1, tag::nChw8c},
+                      // From 8 images and 128 channels on, other 'same' kernels on maps up to 16
+                      // positions train over copied taps: a 5x5 kernel on a 2x4 map, whose taps two
+                      // rows up or down read only the border.
+                      ConvCase{"k5on2x4_n8_c128_o8", {8, 128, 2, 4}, 8, 5, 1, 2, tag::nChw8c}),
     conv_case_name);
 
 // The first layer: Act{} input, the convolution picks the input layout and owns the memory; it

@@ -158,19 +158,24 @@ TEST(ModelTest, TinyModelDrivesTheLossOnAFixedBatchToZero) {
 }
 
 TEST(ModelTest, NoPrimitiveOrMemoryIsCreatedAfterTheFirstStep) {
-  Model m(ModelConfig::tiny(), 8);
-  Batch batch = random_batch(m, 8, 5);
-  m.train_step(batch.images.data(), batch.labels.data(), 8);
-  m.evaluate(batch.images.data(), batch.labels.data(), 8);
-  const ResourceCounts before = m.resources();
-  for (int i = 0; i < 3; ++i) {
+  // The tiny model, and one whose 3x3 convolutions run in the Winograd domain (64 channels).
+  ModelConfig winograd = ModelConfig::tiny(32, 3);
+  winograd.stages[0].mid = 64;
+  for (const ModelConfig& c : {ModelConfig::tiny(), winograd}) {
+    Model m(c, 8);
+    Batch batch = random_batch(m, 8, 5);
     m.train_step(batch.images.data(), batch.labels.data(), 8);
     m.evaluate(batch.images.data(), batch.labels.data(), 8);
+    const ResourceCounts before = m.resources();
+    for (int i = 0; i < 3; ++i) {
+      m.train_step(batch.images.data(), batch.labels.data(), 8);
+      m.evaluate(batch.images.data(), batch.labels.data(), 8);
+    }
+    const ResourceCounts after = m.resources();
+    EXPECT_EQ(before.primitives, after.primitives);
+    EXPECT_EQ(before.memories, after.memories);
+    EXPECT_GT(before.primitives, 50);
   }
-  const ResourceCounts after = m.resources();
-  EXPECT_EQ(before.primitives, after.primitives);
-  EXPECT_EQ(before.memories, after.memories);
-  EXPECT_GT(before.primitives, 50);
 }
 
 TEST(ModelTest, PartialBatchesTrainAndEvaluate) {
@@ -232,6 +237,45 @@ TEST(ModelTest, FoldedInferenceFollowsWeightAndStatisticChanges) {
     for (float& x : w) x *= -1.5f;
     m.write(name, w.data());
   }
+  const float after = expect_inference_matches_training("after writing weights");
+  EXPECT_NE(before, after);
+  m.train_step(batch.images.data(), batch.labels.data(), 8);
+  expect_inference_matches_training("after another step");
+}
+
+// With 64 channels, the 3x3 convolutions of stages 2 and 3 (7x7 and 4x4 maps at 32x32 input)
+// train in the Winograd domain and, with their BN folded in, infer there too
+// (core/winograd_conv.hpp): recalibrated on a batch, inference gives that batch's training-mode
+// loss, before and after their weights change.
+TEST(ModelTest, WinogradConvolutionsTrainAndInferConsistently) {
+  ModelConfig c = ModelConfig::tiny(32, 3);
+  c.stages[0].mid = 64;
+  c.stages[1].mid = 64;
+  Model m(c, 8);
+  Batch batch = random_batch(m, 8, 23);
+  auto expect_inference_matches_training = [&](const char* when) {
+    m.begin_bn_recalibration();
+    m.accumulate_bn_statistics(batch.images.data(), 8);
+    m.end_bn_recalibration();
+    const float train = m.compute_gradients(batch.images.data(), batch.labels.data(), 8).loss;
+    const float eval = m.evaluate(batch.images.data(), batch.labels.data(), 8).loss;
+    EXPECT_NEAR(eval, train, 1e-4f * std::max(1.0f, train)) << when;
+    return eval;
+  };
+  for (int i = 0; i < 3; ++i) m.train_step(batch.images.data(), batch.labels.data(), 8);
+  const float before = expect_inference_matches_training("after 3 steps");
+  std::string kernels;
+  for (const std::string& k : m.kernels()) kernels += k + "\n";
+  for (const char* layer : {"stage2.block0.conv2", "stage3.block0.conv2"}) {
+    for (const char* op : {" fwd: jit_1x1", " bwd_w: jit_1x1", " bwd_d: jit_1x1",
+                           " fwd folded: jit_1x1"}) {
+      EXPECT_NE(kernels.find(std::string(layer) + op), std::string::npos)
+          << layer << op << " in\n" << kernels;
+    }
+  }
+  std::vector<float> w = read_all(m, "stage3.block0.conv2.weight");
+  for (float& x : w) x *= -1.5f;
+  m.write("stage3.block0.conv2.weight", w.data());
   const float after = expect_inference_matches_training("after writing weights");
   EXPECT_NE(before, after);
   m.train_step(batch.images.data(), batch.labels.data(), 8);

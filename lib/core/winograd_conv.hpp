@@ -1,0 +1,91 @@
+// A 3x3 'same' convolution (stride 1) computed in the Winograd domain, F(2x2, 3x3) (Lavin and
+// Gray, 2015): each 4x4 input tile (stride 2) is transformed into 16 values per channel, the
+// convolution becomes 16 independent channel products, one per transformed position, and each
+// 2x2 output tile comes back from 16 values per output channel. The 16 products are oneDNN 1x1
+// convolutions over all tiles of the batch at once (the tiles laid out as one image N*T tall and
+// one wide), so forward, backward-data and backward-weights all run on oneDNN's 1x1 kernels with
+// 2.25 times fewer multiplications than the direct convolution. The transforms are additions of
+// 8-channel vectors in this file's loops, each a pass over the layer's input or output.
+//
+// Backward is the exact adjoint of the forward pass: the output gradient goes through the
+// transpose of the output transform, backward-data and backward-weights of the 1x1 products give
+// the gradients of the transformed input and weights, and the transposes of the input and weight
+// transforms bring them back (overlapping tiles add up).
+//
+// The 3x3 weights stay the parameter, in the direct convolution's layout (OIhw8i8o on AVX2); the
+// transformed weights are recomputed when the parameters changed. The layers of one geometry
+// share the transformed tensors, and each computes its transformed input again before
+// backward-weights. Inference networks use the forward pass with the batch norm folded into the
+// weights and the ReLU applied as the output tiles are written (folded_conv.hpp), from 8 images
+// on.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/layer.hpp"
+
+namespace signsnet::core {
+
+class WinogradConv {
+ public:
+  /// True where the kernel, padding and channel counts suit the layer in training (make() may
+  /// still decline for layouts or kernels).
+  static bool fits(const dnnl::memory::desc& in, dnnl::memory::dim out_channels, int kernel,
+                   int pad);
+  /// Forward and backward of `in` -> `out` (3x3, pad 1, stride 1) for a training network, or
+  /// null where the shape or the layouts do not fit.
+  static std::unique_ptr<WinogradConv> make(Build& b, const std::string& name, const Act& in,
+                                            const Act& out, const Slot& w, const Slot& bias,
+                                            int kernel, int pad);
+
+  /// The forward pass of an inference layer whose weights and bias (BN folded in) are `weights`
+  /// and `bias`, writing `out` (then the ReLU where `relu`), or null where it does not fit.
+  static std::unique_ptr<WinogradConv> make_folded(Build& b, const std::string& name,
+                                                   const Act& in, const dnnl::memory& out,
+                                                   const dnnl::memory& weights,
+                                                   const dnnl::memory& bias, bool relu);
+
+  /// Transforms the weights again where the parameters changed, then runs.
+  void forward(dnnl::stream& s) const;
+  /// Weight and bias gradients, then the input gradient (where the input has one).
+  void backward(dnnl::stream& s) const;
+
+  WinogradConv() = default;
+
+ private:
+  struct Shape {
+    dnnl::memory::dim n, c, k, h, w, th, tw;  // images, in/out channels, map, tiles
+    dnnl::memory::dim tiles() const { return n * th * tw; }
+  };
+
+  struct Weights {
+    dnnl::memory::desc md;
+    dnnl::memory value, grad, bias, bias_grad;  // grads empty for inference
+  };
+  static std::unique_ptr<WinogradConv> build(Build& b, const std::string& name, const Act& in,
+                                             const Act& out, const Weights& w, bool relu);
+
+  void transform_weights() const;
+  void input_to_tiles(const float* x, float* v) const;
+  void tiles_to_output(const float* m, const float* bias, float* y) const;
+  void output_grad_to_tiles(const float* dy, float* dm, float* dbias) const;
+  void tiles_to_input_grad(const float* dv, float* dx) const;
+  void weight_grad_from_tiles(const float* du, float* dw) const;
+
+  std::vector<std::string> names_;  // of the transforms, for the profiler
+  Shape sh_{};
+  bool relu_ = false;
+  Profiler* profiler_ = nullptr;
+  const ParamStore* params_ = nullptr;
+  mutable std::uint64_t transformed_version_ = 0;
+  dnnl::memory x_, y_, dx_, dy_;     // the layer's input, output and their gradients
+  dnnl::memory w_, dw_, b_, db_;     // the slots (their handles are read at each call)
+  dnnl::memory u_, u_bwd_, du_;  // transformed weights (forward, backward-data layouts), grad
+  dnnl::memory in_tiles_, out_tiles_;  // shared: transformed input (or its grad), output (or grad)
+  std::vector<Op> fwd_, bwd_data_, bwd_weights_;  // one per transformed position
+};
+
+}  // namespace signsnet::core
