@@ -30,14 +30,21 @@ void BM_Inference(benchmark::State& state) {
 BENCHMARK(BM_Inference)->Arg(1)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Milliseconds of one profiled step spent in ops of `stage` ("stem", "stage2", ..., "head")
-// going `direction` ("forward": fwd ops; "backward": the rest; "both").
+// going `direction` ("forward": the ops up to the last one named "... fwd", the loss's, with the
+// copies and transforms that run among them; "backward": the rest; "both").
 double stage_ms(const std::vector<std::pair<std::string, double>>& records,
                 const std::string& stage, const std::string& direction) {
+  auto is_fwd = [](const std::string& name) {
+    return name.size() > 4 && name.compare(name.size() - 4, 4, " fwd") == 0;
+  };
+  std::size_t forward_end = 0;
+  for (std::size_t i = 0; i < records.size(); ++i)
+    if (is_fwd(records[i].first)) forward_end = i + 1;
   double ms = 0;
-  for (const auto& [name, t] : records) {
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto& [name, t] = records[i];
     if (name.compare(0, stage.size() + 1, stage + ".") != 0) continue;
-    const bool fwd = name.size() > 4 && name.compare(name.size() - 4, 4, " fwd") == 0;
-    if (direction == "both" || (direction == "forward") == fwd) ms += t;
+    if (direction == "both" || (direction == "forward") == (i < forward_end)) ms += t;
   }
   return ms;
 }

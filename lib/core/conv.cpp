@@ -178,7 +178,7 @@ void Conv::forward(dnnl::stream& s) const {
 
 int Conv::reorders() const {
   if (positions_) return positions_->reorders();
-  if (winograd_) return 0;
+  if (winograd_) return winograd_->reorders();
   if (im2col_) return im2col_->reorders() + weights_to_bwd_.valid();
   return weights_to_bwd_.valid() + grad_to_arena_.valid() +
          static_cast<int>(to_bwd_weights_.size());

@@ -136,9 +136,12 @@ std::unique_ptr<WinogradConv> WinogradConv::build(Build& b, const std::string& n
   l.db_ = wt.bias_grad;
   const dnnl::memory::dims all_u = {kPositions * sh.k, sh.c, 1, 1};
   l.u_ = b.rt.memory({all_u, dt::f32, tag::OIhw8i8o});
-  if (training) {
+  if (training) l.du_ = b.rt.memory({all_u, dt::f32, tag::OIhw8i8o});
+  if (training && in.grad) {
+    // Backward-data reads the transformed weights with each 8x8 block transposed: a planned
+    // reorder (jit) when the weights changed, about half the time of transposing in the loop.
     l.u_bwd_ = b.rt.memory({all_u, dt::f32, tag::OIhw8o8i});
-    l.du_ = b.rt.memory({all_u, dt::f32, tag::OIhw8i8o});
+    l.to_bwd_ = b.rt.reorder(l.u_, l.u_bwd_, name + " weights->bwd_d");
   }
   std::string key = " " + std::to_string(sh.tiles()) + " ";
   l.in_tiles_ = b.rt.shared("winograd in" + key + std::to_string(sh.c),
@@ -177,6 +180,7 @@ std::unique_ptr<WinogradConv> WinogradConv::build(Build& b, const std::string& n
 void WinogradConv::forward(dnnl::stream& s) const {
   if (transformed_version_ != params_->values_version()) {
     profiler_->time(names_[0], [&] { transform_weights(); });
+    if (to_bwd_.valid()) to_bwd_.run(s);
     transformed_version_ = params_->values_version();
   }
   profiler_->time(names_[1],
@@ -184,6 +188,10 @@ void WinogradConv::forward(dnnl::stream& s) const {
   for (const Op& op : fwd_) op.run(s);
   profiler_->time(names_[2],
                   [&] { tiles_to_output(data(out_tiles_), data(b_), data(y_)); });
+}
+
+int WinogradConv::reorders() const {
+  return to_bwd_.valid() ? 1 : 0;
 }
 
 void WinogradConv::backward(dnnl::stream& s) const {
@@ -195,20 +203,19 @@ void WinogradConv::backward(dnnl::stream& s) const {
   profiler_->time(names_[4],
                   [&] { weight_grad_from_tiles(data(du_), data(dw_)); });
   if (bwd_data_.empty()) return;
-  // The backward-data products read the weights in another blocking, written with the forward
-  // ones; transform_weights() ran in this step's forward pass.
+  // The backward-data products read the weights in the blocking that forward() reordered them
+  // into.
   for (const Op& op : bwd_data_) op.run(s);
   profiler_->time(names_[5],
                   [&] { tiles_to_input_grad(data(in_tiles_), data(dx_)); });
 }
 
 // U = G g G^T for every (output, input) channel pair, with G = [1 0 0; 1/2 1/2 1/2;
-// 1/2 -1/2 1/2; 0 0 1]. Both layouts keep 8x8 blocks of (input, output) channels, in the 3x3
-// weights' order of blocks, so each block of 64 lanes transforms on its own.
+// 1/2 -1/2 1/2; 0 0 1]. Both layouts keep 8x8 blocks of (input, output) channels in the same
+// order of blocks, so each block of 64 lanes transforms on its own.
 SIGNSNET_VECTOR_CLONES void WinogradConv::transform_weights() const {
   const float* g = data(w_);
   float* u = data(u_);
-  float* ub = u_bwd_ ? data(u_bwd_) : nullptr;
   const std::ptrdiff_t blocks = (sh_.k / kBlock) * (sh_.c / kBlock);
   const std::ptrdiff_t step = sh_.k * sh_.c;
   constexpr int lanes = kBlock * kBlock;
@@ -238,11 +245,6 @@ SIGNSNET_VECTOR_CLONES void WinogradConv::transform_weights() const {
       for (int j = 0; j < 4; ++j) {
         float* uf = u + (i * 4 + j) * step + blk * lanes;
         for (int l = 0; l < lanes; ++l) uf[l] = row[j][l];
-        if (!ub) continue;
-        // OIhw8o8i: the same block with (input, output) lanes swapped.
-        float* ubw = ub + (i * 4 + j) * step + blk * lanes;
-        for (int a = 0; a < kBlock; ++a)
-          for (int c = 0; c < kBlock; ++c) ubw[c * kBlock + a] = row[j][a * kBlock + c];
       }
     }
   }

@@ -52,6 +52,8 @@ class WinogradConv {
   void forward(dnnl::stream& s) const;
   /// Weight and bias gradients, then the input gradient (where the input has one).
   void backward(dnnl::stream& s) const;
+  /// Planned reorders one training step runs here.
+  int reorders() const;
 
   WinogradConv() = default;
 
@@ -85,6 +87,7 @@ class WinogradConv {
   dnnl::memory w_, dw_, b_, db_;     // the slots (their handles are read at each call)
   dnnl::memory u_, u_bwd_, du_;  // transformed weights (forward, backward-data layouts), grad
   dnnl::memory in_tiles_, out_tiles_;  // shared: transformed input (or its grad), output (or grad)
+  Op to_bwd_;  // the transformed weights into backward-data's blocking
   std::vector<Op> fwd_, bwd_data_, bwd_weights_;  // one per transformed position
 };
 
