@@ -13,9 +13,9 @@
 // transforms bring them back (overlapping tiles add up).
 //
 // The 3x3 weights stay the parameter, in the direct convolution's layout (OIhw8i8o on AVX2); the
-// transformed weights are recomputed when the parameters changed. The layers of one geometry
-// share the transformed tensors, and each computes its transformed input again before
-// backward-weights. Inference networks use the forward pass with the batch norm folded into the
+// transformed weights are recomputed when the parameters changed. Each training layer keeps its
+// transformed input for backward-weights; the layers of one geometry share the other
+// transformed tensors. Inference networks use the forward pass with the batch norm folded into the
 // weights and the ReLU applied as the output tiles are written (folded_conv.hpp), from 8 images
 // on.
 #pragma once
@@ -86,7 +86,9 @@ class WinogradConv {
   dnnl::memory x_, y_, dx_, dy_;     // the layer's input, output and their gradients
   dnnl::memory w_, dw_, b_, db_;     // the slots (their handles are read at each call)
   dnnl::memory u_, u_bwd_, du_;  // transformed weights (forward, backward-data layouts), grad
-  dnnl::memory in_tiles_, out_tiles_;  // shared: transformed input (or its grad), output (or grad)
+  dnnl::memory in_tiles_;       // transformed input: this layer's in training, else shared
+  dnnl::memory in_grad_tiles_;  // shared: its gradient
+  dnnl::memory out_tiles_;      // shared: transformed output, or its gradient
   Op to_bwd_;  // the transformed weights into backward-data's blocking
   std::vector<Op> fwd_, bwd_data_, bwd_weights_;  // one per transformed position
 };

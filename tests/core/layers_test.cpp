@@ -269,6 +269,19 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{"k5on2x4_n8_c128_o8", {8, 128, 2, 4}, 8, 5, 1, 2, tag::nChw8c}),
     conv_case_name);
 
+// A Winograd convolution keeps its transformed input from forward for backward-weights: a second
+// backward pass (no forward between) gives the same gradients.
+TEST(WinogradConvTest, BackwardTwiceGivesTheSameGradients) {
+  ConvRun r(ConvCase{"winograd", {2, 64, 5, 5}, 24, 3, 1, 1, tag::nChw8c});
+  if (!r.conv->winograd()) GTEST_SKIP() << "oneDNN chose other layouts than the transforms read";
+  r.backward();
+  const Vec dx = read_plain(r.env.rt, r.in.grad);
+  const Vec dw = read_param(r.env.params, "t.conv.weight", TensorRole::gradient);
+  r.backward();
+  EXPECT_EQ(read_plain(r.env.rt, r.in.grad), dx);
+  EXPECT_EQ(read_param(r.env.params, "t.conv.weight", TensorRole::gradient), dw);
+}
+
 // The first layer: Act{} input, the convolution picks the input layout and owns the memory; it
 // has weight gradients but no input gradient.
 TEST(ConvStemTest, OwnsItsInputAndMatchesNaiveForwardAndWeightGradients) {
