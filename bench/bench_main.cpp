@@ -62,18 +62,22 @@ std::string run_command(const std::string& cmd) {
   return out;
 }
 
-// Median milliseconds per primitive over a few profiled training steps, as a JSON array.
+// Median milliseconds per primitive over a few profiled training steps, as a JSON array. Records
+// of the same name in one step (a Winograd layer's 16 products, a transform run twice) add up.
 std::string breakdown_json(int batch, int repeats) {
   Model& m = cached_model(batch);
   const Inputs& in = cached_inputs(m, batch);
   m.profile_step(in.images.data(), in.labels.data(), batch);
   std::map<std::string, std::vector<double>> times;
   std::vector<std::string> order;
-  for (int r = 0; r < repeats; ++r)
+  for (int r = 0; r < repeats; ++r) {
+    std::map<std::string, double> step;
     for (const auto& [name, ms] : m.profile_step(in.images.data(), in.labels.data(), batch)) {
-      if (!times.count(name)) order.push_back(name);
-      times[name].push_back(ms);
+      if (!times.count(name) && !step.count(name)) order.push_back(name);
+      step[name] += ms;
     }
+    for (const auto& [name, ms] : step) times[name].push_back(ms);
+  }
   std::ostringstream out;
   out << "[";
   for (std::size_t i = 0; i < order.size(); ++i) {
