@@ -73,17 +73,16 @@ std::unique_ptr<WinogradConv> WinogradConv::make_folded(Build& b, const std::str
   return build(b, name, in, Act{out, {}}, {weights.get_desc(), weights, {}, bias, {}}, relu);
 }
 
-std::unique_ptr<WinogradConv> WinogradConv::build(Build& b, const std::string& name,
-                                                  const Act& in, const Act& out,
-                                                  const Weights& wt, bool relu) {
+std::unique_ptr<WinogradConv> WinogradConv::build(Build& b, const std::string& name, const Act& in,
+                                                  const Act& out, const Weights& wt, bool relu) {
   const bool training = static_cast<bool>(wt.grad);
   const dnnl::memory::dims d = in.desc().dims();
   Shape sh{d[0], d[1], out.desc().dims()[1], d[2], d[3], (d[2] + 1) / 2, (d[3] + 1) / 2};
   // The loops below read and write these layouts; elsewhere the direct kernel stays.
   const dnnl::memory::desc in_md({sh.n, sh.c, sh.h, sh.w}, dt::f32, tag::nChw8c);
   const dnnl::memory::desc out_md({sh.n, sh.k, sh.h, sh.w}, dt::f32, tag::nChw8c);
-  if (in.desc() != in_md || out.desc() != out_md ||
-      (training && out.grad.get_desc() != out_md) || (in.grad && in.grad.get_desc() != in_md) ||
+  if (in.desc() != in_md || out.desc() != out_md || (training && out.grad.get_desc() != out_md) ||
+      (in.grad && in.grad.get_desc() != in_md) ||
       wt.md != dnnl::memory::desc({sh.k, sh.c, 3, 3}, dt::f32, tag::OIhw8i8o))
     return nullptr;
 
@@ -95,17 +94,17 @@ std::unique_ptr<WinogradConv> WinogradConv::build(Build& b, const std::string& n
   const dnnl::memory::dims one = {1, 1}, zero = {0, 0};
   const auto prop =
       training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
-  conv_fwd::desc fd(prop, dnnl::algorithm::convolution_direct, src_md,
-                    any_md(u_md.dims()), dst_md, one, zero, zero);
+  conv_fwd::desc fd(prop, dnnl::algorithm::convolution_direct, src_md, any_md(u_md.dims()), dst_md,
+                    one, zero, zero);
   conv_fwd::primitive_desc f(fd, b.rt.attr(), b.rt.engine());
-  if (!is_direct_kernel(f.impl_info_str()) || f.src_desc() != src_md ||
-      f.dst_desc() != dst_md || f.weights_desc() != u_md)
+  if (!is_direct_kernel(f.impl_info_str()) || f.src_desc() != src_md || f.dst_desc() != dst_md ||
+      f.weights_desc() != u_md)
     return nullptr;
   std::unique_ptr<conv_bwd_data::primitive_desc> bd;
   std::unique_ptr<conv_bwd_weights::primitive_desc> bw;
   if (training) {
-    conv_bwd_data::desc dd(dnnl::algorithm::convolution_direct, src_md, any_md(u_md.dims()),
-                           dst_md, one, zero, zero);
+    conv_bwd_data::desc dd(dnnl::algorithm::convolution_direct, src_md, any_md(u_md.dims()), dst_md,
+                           one, zero, zero);
     bd = std::make_unique<conv_bwd_data::primitive_desc>(dd, b.rt.attr(), b.rt.engine(), f);
     conv_bwd_weights::desc wd(dnnl::algorithm::convolution_direct, src_md, any_md(u_md.dims()),
                               dst_md, one, zero, zero);
@@ -144,11 +143,10 @@ std::unique_ptr<WinogradConv> WinogradConv::build(Build& b, const std::string& n
     l.to_bwd_ = b.rt.reorder(l.u_, l.u_bwd_, name + " weights->bwd_d");
   }
   std::string key = " " + std::to_string(sh.tiles()) + " ";
-  const dnnl::memory::desc in_tiles_md({1, kPositions * sh.c, sh.tiles(), 1}, dt::f32,
-                                       tag::nChw8c);
-  // Training keeps each layer's transformed input for backward-weights (1.5% faster steps than
-  // transforming it again into a shared buffer: 0.984, 0.995 and 1.025 as the median ratio of
-  // 20 alternating steps, three runs); the gradients and inference share buffers.
+  const dnnl::memory::desc in_tiles_md({1, kPositions * sh.c, sh.tiles(), 1}, dt::f32, tag::nChw8c);
+  // Training keeps each layer's transformed input for backward-weights: the step took 0.984,
+  // 0.995 and 0.976 times as long as when transforming it again into a shared buffer (median
+  // ratio of 20 alternating steps, three runs). The gradients and inference share buffers.
   l.in_tiles_ = training ? b.rt.memory(in_tiles_md)
                          : b.rt.shared("winograd in" + key + std::to_string(sh.c), in_tiles_md);
   if (training && in.grad)
@@ -191,11 +189,9 @@ void WinogradConv::forward(dnnl::stream& s) const {
     if (to_bwd_.valid()) to_bwd_.run(s);
     transformed_version_ = params_->values_version();
   }
-  profiler_->time(names_[1],
-                  [&] { input_to_tiles(data(x_), data(in_tiles_)); });
+  profiler_->time(names_[1], [&] { input_to_tiles(data(x_), data(in_tiles_)); });
   for (const Op& op : fwd_) op.run(s);
-  profiler_->time(names_[2],
-                  [&] { tiles_to_output(data(out_tiles_), data(b_), data(y_)); });
+  profiler_->time(names_[2], [&] { tiles_to_output(data(out_tiles_), data(b_), data(y_)); });
 }
 
 int WinogradConv::reorders() const {
@@ -203,17 +199,14 @@ int WinogradConv::reorders() const {
 }
 
 void WinogradConv::backward(dnnl::stream& s) const {
-  profiler_->time(names_[3],
-                  [&] { output_grad_to_tiles(data(dy_), data(out_tiles_), data(db_)); });
+  profiler_->time(names_[3], [&] { output_grad_to_tiles(data(dy_), data(out_tiles_), data(db_)); });
   for (const Op& op : bwd_weights_) op.run(s);
-  profiler_->time(names_[4],
-                  [&] { weight_grad_from_tiles(data(du_), data(dw_)); });
+  profiler_->time(names_[4], [&] { weight_grad_from_tiles(data(du_), data(dw_)); });
   if (bwd_data_.empty()) return;
   // The backward-data products read the weights in the blocking that forward() reordered them
   // into.
   for (const Op& op : bwd_data_) op.run(s);
-  profiler_->time(names_[5],
-                  [&] { tiles_to_input_grad(data(in_grad_tiles_), data(dx_)); });
+  profiler_->time(names_[5], [&] { tiles_to_input_grad(data(in_grad_tiles_), data(dx_)); });
 }
 
 // U = G g G^T for every (output, input) channel pair, with G = [1 0 0; 1/2 1/2 1/2;
@@ -305,7 +298,8 @@ SIGNSNET_VECTOR_CLONES void WinogradConv::input_to_tiles(const float* x, float* 
 
 // y = A^T m A + bias for every tile (then the ReLU, for a folded inference layer), with
 // A^T = [1 1 1 0; 0 1 -1 -1]; outputs past the map's edge (odd sizes) are dropped.
-SIGNSNET_VECTOR_CLONES void WinogradConv::tiles_to_output(const float* m, const float* bias, float* y) const {
+SIGNSNET_VECTOR_CLONES void WinogradConv::tiles_to_output(const float* m, const float* bias,
+                                                          float* y) const {
   const Shape sh = sh_;
   const bool relu = relu_;
   const std::ptrdiff_t kblocks = sh.k / kBlock, tiles = sh.tiles();
@@ -350,7 +344,8 @@ SIGNSNET_VECTOR_CLONES void WinogradConv::tiles_to_output(const float* m, const 
 
 // dm = A dy A^T (the transpose of the output transform; dy is zero past the map's edge), and the
 // bias gradient, the sum of dy. Parallel over channel blocks, so each thread owns its bias sums.
-SIGNSNET_VECTOR_CLONES void WinogradConv::output_grad_to_tiles(const float* dy, float* dm, float* dbias) const {
+SIGNSNET_VECTOR_CLONES void WinogradConv::output_grad_to_tiles(const float* dy, float* dm,
+                                                               float* dbias) const {
   const Shape sh = sh_;
   const std::ptrdiff_t kblocks = sh.k / kBlock, tiles = sh.tiles();
   const std::ptrdiff_t next = kblocks * tiles * kBlock;
@@ -418,8 +413,7 @@ SIGNSNET_VECTOR_CLONES void WinogradConv::tiles_to_input_grad(const float* dv, f
           for (int i = 0; i < 4; ++i) {
             const float* p = dv + ((i * 4 * cblocks + cb) * tiles + q) * kBlock;
             for (int l = 0; l < kBlock; ++l) {
-              const float u0 = p[l], u1 = p[next + l], u2 = p[2 * next + l],
-                          u3 = p[3 * next + l];
+              const float u0 = p[l], u1 = p[next + l], u2 = p[2 * next + l], u3 = p[3 * next + l];
               r[i][0][l] = u0;
               r[i][1][l] = u1 - u2 + u3;
               r[i][2][l] = u1 + u2 - u0;

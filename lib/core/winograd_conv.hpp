@@ -43,8 +43,8 @@ class WinogradConv {
 
   /// The forward pass of an inference layer whose weights and bias (BN folded in) are `weights`
   /// and `bias`, writing `out` (then the ReLU where `relu`), or null where it does not fit.
-  static std::unique_ptr<WinogradConv> make_folded(Build& b, const std::string& name,
-                                                   const Act& in, const dnnl::memory& out,
+  static std::unique_ptr<WinogradConv> make_folded(Build& b, const std::string& name, const Act& in,
+                                                   const dnnl::memory& out,
                                                    const dnnl::memory& weights,
                                                    const dnnl::memory& bias, bool relu);
 
@@ -83,13 +83,13 @@ class WinogradConv {
   Profiler* profiler_ = nullptr;
   const ParamStore* params_ = nullptr;
   mutable std::uint64_t transformed_version_ = 0;
-  dnnl::memory x_, y_, dx_, dy_;     // the layer's input, output and their gradients
-  dnnl::memory w_, dw_, b_, db_;     // the slots (their handles are read at each call)
-  dnnl::memory u_, u_bwd_, du_;  // transformed weights (forward, backward-data layouts), grad
-  dnnl::memory in_tiles_;       // transformed input: this layer's in training, else shared
-  dnnl::memory in_grad_tiles_;  // shared: its gradient
-  dnnl::memory out_tiles_;      // shared: transformed output, or its gradient
-  Op to_bwd_;  // the transformed weights into backward-data's blocking
+  dnnl::memory x_, y_, dx_, dy_;  // the layer's input, output and their gradients
+  dnnl::memory w_, dw_, b_, db_;  // weights, bias, gradients (handles read at each call)
+  dnnl::memory u_, u_bwd_, du_;   // transformed weights (forward, backward-data layouts), grad
+  dnnl::memory in_tiles_;         // transformed input: this layer's in training, else shared
+  dnnl::memory in_grad_tiles_;    // shared: its gradient
+  dnnl::memory out_tiles_;        // shared: transformed output, or its gradient
+  Op to_bwd_;                     // the transformed weights into backward-data's blocking
   std::vector<Op> fwd_, bwd_data_, bwd_weights_;  // one per transformed position
 };
 

@@ -211,6 +211,19 @@ TEST(ModelTest, RecalibratedStatisticsMakeInferenceMatchTraining) {
   EXPECT_NEAR(eval_loss, train_loss, 1e-3f * std::max(1.0f, train_loss));
 }
 
+// Recalibrates the moving statistics on `batch` (8 images); inference must then give the batch's
+// training-mode loss. Returns the inference loss.
+float expect_recalibrated_inference_matches_training(Model& m, const Batch& batch,
+                                                     const char* when) {
+  m.begin_bn_recalibration();
+  m.accumulate_bn_statistics(batch.images.data(), 8);
+  m.end_bn_recalibration();
+  const float train = m.compute_gradients(batch.images.data(), batch.labels.data(), 8).loss;
+  const float eval = m.evaluate(batch.images.data(), batch.labels.data(), 8).loss;
+  EXPECT_NEAR(eval, train, 1e-4f * std::max(1.0f, train)) << when;
+  return eval;
+}
+
 // Inference folds each BN into its convolution (identity blocks add into their input in place;
 // a 3x3 over positions keeps its BN) and refolds after any change of weights or statistics:
 // recalibrated on a batch, inference must give that batch's training-mode loss, before and after
@@ -222,13 +235,7 @@ TEST(ModelTest, FoldedInferenceFollowsWeightAndStatisticChanges) {
   Model m(c, 8);
   Batch batch = random_batch(m, 8, 21);
   auto expect_inference_matches_training = [&](const char* when) {
-    m.begin_bn_recalibration();
-    m.accumulate_bn_statistics(batch.images.data(), 8);
-    m.end_bn_recalibration();
-    const float train = m.compute_gradients(batch.images.data(), batch.labels.data(), 8).loss;
-    const float eval = m.evaluate(batch.images.data(), batch.labels.data(), 8).loss;
-    EXPECT_NEAR(eval, train, 1e-4f * std::max(1.0f, train)) << when;
-    return eval;
+    return expect_recalibrated_inference_matches_training(m, batch, when);
   };
   for (int i = 0; i < 3; ++i) m.train_step(batch.images.data(), batch.labels.data(), 8);
   const float before = expect_inference_matches_training("after 3 steps");
@@ -254,13 +261,7 @@ TEST(ModelTest, WinogradConvolutionsTrainAndInferConsistently) {
   Model m(c, 8);
   Batch batch = random_batch(m, 8, 23);
   auto expect_inference_matches_training = [&](const char* when) {
-    m.begin_bn_recalibration();
-    m.accumulate_bn_statistics(batch.images.data(), 8);
-    m.end_bn_recalibration();
-    const float train = m.compute_gradients(batch.images.data(), batch.labels.data(), 8).loss;
-    const float eval = m.evaluate(batch.images.data(), batch.labels.data(), 8).loss;
-    EXPECT_NEAR(eval, train, 1e-4f * std::max(1.0f, train)) << when;
-    return eval;
+    return expect_recalibrated_inference_matches_training(m, batch, when);
   };
   for (int i = 0; i < 3; ++i) m.train_step(batch.images.data(), batch.labels.data(), 8);
   const float before = expect_inference_matches_training("after 3 steps");
