@@ -1,11 +1,13 @@
 // A k x k 'same' convolution (stride 1) on a small map, trained as a 1x1 convolution over the
 // taps: each tap's shifted input is copied into its own block of channels once per forward pass
 // ([N, k*k*C, H, W], zero where the tap reads the border), and oneDNN's 1x1 kernels run the
-// forward pass and the weight gradient on it. ResNet-50's stage 4 at 64x64 input (3x3 on a 4x4
-// map, 256 channels) is the case: there the direct AVX2 kernels reach about 110 GFLOP/s forward
-// and 95 backward-weights, the 1x1 kernels on the copied taps about 160 and 125, so the copy (9
-// sub-memory reorders) pays for itself. Backward-data stays with the direct kernel, which is as
-// fast as the 1x1 one there and needs no copy.
+// forward pass and the weight gradient on it. It was written for ResNet-50's stage 4 at 64x64
+// input (3x3 on a 4x4 map, 256 channels), which the Winograd path (winograd_conv.hpp) now takes
+// first where its layouts fit (AVX2); this path keeps other 'same' kernels and layouts. There the
+// direct AVX2 kernels reach about 110 GFLOP/s forward and 95 backward-weights, the 1x1 kernels on
+// the copied taps about 160 and 125, so the copy (9 sub-memory reorders) pays for itself.
+// Backward-data stays with the direct kernel, which is as fast as the 1x1 one there and needs no
+// copy.
 //
 // The k x k weights stay the parameter, in the direct convolution's layout. Planned reorders
 // assemble the 1x1 weights from its taps (when the parameters changed) and move the 1x1 weight

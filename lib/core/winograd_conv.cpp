@@ -161,15 +161,15 @@ std::unique_ptr<WinogradConv> WinogradConv::build(Build& b, const std::string& n
   const Op bwd_w = training ? b.rt.make<conv_bwd_weights>(*bw, name + " bwd_w", {}) : Op{};
   const dnnl::memory::dim in_step = sh.c * sh.tiles(), out_step = sh.k * sh.tiles(),
                           u_step = sh.k * sh.c;
+  // Copies of one primitive each, its scratchpad argument kept.
+  auto with = [](Op op, std::initializer_list<std::pair<const int, dnnl::memory>> args) {
+    for (const auto& [arg, mem] : args) op.args[arg] = mem;
+    return op;
+  };
   for (int t = 0; t < kPositions; ++t) {
     const dnnl::memory v = b.rt.wrap(src_md, data(l.in_tiles_) + t * in_step);
     const dnnl::memory m = b.rt.wrap(dst_md, data(l.out_tiles_) + t * out_step);
     const dnnl::memory u = b.rt.wrap(u_md, data(l.u_) + t * u_step);
-    // Copies of one primitive each, its scratchpad argument kept.
-    auto with = [](Op op, std::initializer_list<std::pair<const int, dnnl::memory>> args) {
-      for (const auto& [arg, mem] : args) op.args[arg] = mem;
-      return op;
-    };
     l.fwd_.push_back(with(fwd, {{DNNL_ARG_SRC, v}, {DNNL_ARG_WEIGHTS, u}, {DNNL_ARG_DST, m}}));
     if (!training) continue;
     const dnnl::memory du = b.rt.wrap(u_md, data(l.du_) + t * u_step);
