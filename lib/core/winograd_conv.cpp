@@ -16,6 +16,7 @@
 #else
 #define SIGNSNET_VECTOR_CLONES
 #endif
+#define SIGNSNET_ALWAYS_INLINE __attribute__((always_inline))
 
 namespace signsnet::core {
 namespace {
@@ -29,9 +30,15 @@ namespace {
 constexpr dnnl::memory::dim kMinChannels = 64;
 // Inference at fewer images keeps the direct kernel: too few tiles for the 1x1 kernels' blocking.
 constexpr dnnl::memory::dim kMinInferenceImages = 8;
+// Maps at least this large on both sides take the larger tiles, F(4x4, 3x3): 36 products per 16
+// outputs instead of 16 per 4. Measured on this project's machine (2 threads, 32 images, two
+// models in one process stepping in turn, median of 20 ratios): stages 2 and 3 on 4x4 tiles made
+// the training step 1.035 to 1.040 times faster (three runs) and inference 1.00 to 1.04. On stage
+// 4's 4x4 maps the products ran 1.2 to 1.4 times faster but the transformed weights, 2.25 times
+// larger, cost more than that saved (stage 4 0.94 and 0.79 times as fast in two profiled steps).
+constexpr dnnl::memory::dim kLargeTilesFrom = 8;
 constexpr dnnl::memory::dim kBlock = 8;  // nChw8c, OIhw8i8o: the AVX2 layouts these loops read
 constexpr int kTaps = 9;
-constexpr int kPositions = 16;  // transformed positions per tile
 
 using conv_fwd = dnnl::convolution_forward;
 using conv_bwd_data = dnnl::convolution_backward_data;
@@ -45,7 +52,87 @@ float* data(const dnnl::memory& m) {
   return static_cast<float*>(m.get_data_handle());
 }
 
+// A coefficient matrix known at compile time, read as given (Rows) or transposed (Cols).
+template <const auto& kMatrix>
+struct Rows {
+  static constexpr float at(int r, int k) { return kMatrix[r][k]; }
+};
+template <const auto& kMatrix>
+struct Cols {
+  static constexpr float at(int r, int k) { return kMatrix[k][r]; }
+};
+
+// out[r][x] = sum over k of C(r, k) * in[k][x], for rows of X floats. The loops over r and k
+// unroll, so every coefficient is a constant (zero terms vanish, ones become additions), and the
+// loop over x vectorizes.
+template <int R, int K, int X, class C>
+inline SIGNSNET_ALWAYS_INLINE void combine(const float* in, float* out) {
+  for (int x = 0; x < X; ++x) {
+    float v[K];
+#pragma GCC unroll 8
+    for (int k = 0; k < K; ++k) v[k] = in[k * X + x];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      float s = 0.0f;
+      bool first = true;
+#pragma GCC unroll 8
+      for (int k = 0; k < K; ++k) {
+        const float c = C::at(r, k);
+        if (c == 0.0f) continue;
+        s = first ? c * v[k] : s + c * v[k];
+        first = false;
+      }
+      out[r * X + x] = s;
+    }
+  }
+}
+
+// The matrices of F(2x2, 3x3) and F(4x4, 3x3) (Lavin and Gray, 2015): input tiles of alpha x
+// alpha, alpha = M + 2, become V = B^T d B; weights U = G g G^T; output tiles Y = A^T (U . V) A.
+constexpr float kBT2[4][4] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
+constexpr float kG2[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
+constexpr float kAT2[2][4] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
+constexpr float kBT4[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+                              {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+constexpr float kG4[6][3] = {{1.0f / 4, 0, 0},
+                             {-1.0f / 6, -1.0f / 6, -1.0f / 6},
+                             {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+                             {1.0f / 24, 1.0f / 12, 1.0f / 6},
+                             {1.0f / 24, -1.0f / 12, 1.0f / 6},
+                             {0, 0, 1}};
+constexpr float kAT4[4][6] = {
+    {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
+
+template <int M>
+struct Tile;
+template <>
+struct Tile<2> {
+  static constexpr int kAlpha = 4;
+  using BT = Rows<kBT2>;
+  using B = Cols<kBT2>;
+  using G = Rows<kG2>;
+  using GT = Cols<kG2>;
+  using AT = Rows<kAT2>;
+  using A = Cols<kAT2>;
+};
+template <>
+struct Tile<4> {
+  static constexpr int kAlpha = 6;
+  using BT = Rows<kBT4>;
+  using B = Cols<kBT4>;
+  using G = Rows<kG4>;
+  using GT = Cols<kG4>;
+  using AT = Rows<kAT4>;
+  using A = Cols<kAT4>;
+};
+
 }  // namespace
+
+// F(4x4, 3x3) where the map has room for its tiles; F(2x2, 3x3) on smaller maps, where 4x4 tiles
+// would be mostly padding.
+int WinogradConv::tile_size(dnnl::memory::dim h, dnnl::memory::dim w) {
+  return h >= kLargeTilesFrom && w >= kLargeTilesFrom ? 4 : 2;
+}
 
 bool WinogradConv::fits(const dnnl::memory::desc& in, dnnl::memory::dim out_channels, int kernel,
                         int pad) {
@@ -79,7 +166,8 @@ std::unique_ptr<WinogradConv> WinogradConv::build(Build& b, const std::string& n
                                                   const Act& out, const Weights& wt, bool relu) {
   const bool training = static_cast<bool>(wt.grad);
   const dnnl::memory::dims d = in.desc().dims();
-  Shape sh{d[0], d[1], out.desc().dims()[1], d[2], d[3], (d[2] + 1) / 2, (d[3] + 1) / 2};
+  const int m = tile_size(d[2], d[3]);
+  Shape sh{d[0], d[1], out.desc().dims()[1], d[2], d[3], (d[2] + m - 1) / m, (d[3] + m - 1) / m, m};
   // The loops below read and write these layouts; elsewhere the direct kernel stays.
   const dnnl::memory::desc in_md({sh.n, sh.c, sh.h, sh.w}, dt::f32, tag::nChw8c);
   const dnnl::memory::desc out_md({sh.n, sh.k, sh.h, sh.w}, dt::f32, tag::nChw8c);
@@ -135,7 +223,7 @@ std::unique_ptr<WinogradConv> WinogradConv::build(Build& b, const std::string& n
   l.dw_ = wt.grad;
   l.b_ = wt.bias;
   l.db_ = wt.bias_grad;
-  const dnnl::memory::dims all_u = {kPositions * sh.k, sh.c, 1, 1};
+  const dnnl::memory::dims all_u = {sh.positions() * sh.k, sh.c, 1, 1};
   l.u_ = b.rt.memory({all_u, dt::f32, tag::OIhw8i8o});
   if (training) l.du_ = b.rt.memory({all_u, dt::f32, tag::OIhw8i8o});
   if (training && in.grad) {
@@ -144,8 +232,9 @@ std::unique_ptr<WinogradConv> WinogradConv::build(Build& b, const std::string& n
     l.u_bwd_ = b.rt.memory({all_u, dt::f32, tag::OIhw8o8i});
     l.to_bwd_ = b.rt.reorder(l.u_, l.u_bwd_, name + " weights->bwd_d");
   }
-  std::string key = " " + std::to_string(sh.tiles()) + " ";
-  const dnnl::memory::desc in_tiles_md({1, kPositions * sh.c, sh.tiles(), 1}, dt::f32, tag::nChw8c);
+  std::string key = " " + std::to_string(sh.m) + " " + std::to_string(sh.tiles()) + " ";
+  const dnnl::memory::desc in_tiles_md({1, sh.positions() * sh.c, sh.tiles(), 1}, dt::f32,
+                                       tag::nChw8c);
   // Training keeps each layer's transformed input for backward-weights: the step took 0.984,
   // 0.995 and 0.976 times as long as when transforming it again into a shared buffer (median
   // ratio of 20 alternating steps, three runs). The gradients and inference share buffers.
@@ -154,7 +243,7 @@ std::unique_ptr<WinogradConv> WinogradConv::build(Build& b, const std::string& n
   if (training && in.grad)
     l.in_grad_tiles_ = b.rt.shared("winograd in grad" + key + std::to_string(sh.c), in_tiles_md);
   l.out_tiles_ = b.rt.shared("winograd out" + key + std::to_string(sh.k),
-                             {{1, kPositions * sh.k, sh.tiles(), 1}, dt::f32, tag::nChw8c});
+                             {{1, sh.positions() * sh.k, sh.tiles(), 1}, dt::f32, tag::nChw8c});
 
   const Op fwd = b.rt.make<conv_fwd>(f, name + (training ? " fwd" : " fwd folded"), {});
   const Op bwd_d = training && in.grad ? b.rt.make<conv_bwd_data>(*bd, name + " bwd_d", {}) : Op{};
@@ -166,7 +255,7 @@ std::unique_ptr<WinogradConv> WinogradConv::build(Build& b, const std::string& n
     for (const auto& [arg, mem] : args) op.args[arg] = mem;
     return op;
   };
-  for (int t = 0; t < kPositions; ++t) {
+  for (int t = 0; t < sh.positions(); ++t) {
     const dnnl::memory v = b.rt.wrap(src_md, data(l.in_tiles_) + t * in_step);
     const dnnl::memory m = b.rt.wrap(dst_md, data(l.out_tiles_) + t * out_step);
     const dnnl::memory u = b.rt.wrap(u_md, data(l.u_) + t * u_step);
@@ -211,132 +300,140 @@ void WinogradConv::backward(dnnl::stream& s) const {
   profiler_->time(names_[5], [&] { tiles_to_input_grad(data(in_grad_tiles_), data(dx_)); });
 }
 
-// U = G g G^T for every (output, input) channel pair, with G = [1 0 0; 1/2 1/2 1/2;
-// 1/2 -1/2 1/2; 0 0 1]. Both layouts keep 8x8 blocks of (input, output) channels in the same
-// order of blocks, so each block of 64 lanes transforms on its own.
+// Each transform is a parallel loop here, built for AVX2 and the baseline, whose body is the
+// per-plane (or per-block) work for the layer's tile size, inlined into both copies.
+
+// U = G g G^T for every (output, input) channel pair. Both layouts keep 8x8 blocks of (input,
+// output) channels in the same order of blocks, so each block of 64 lanes transforms on its own.
 SIGNSNET_VECTOR_CLONES void WinogradConv::transform_weights() const {
   const float* g = data(w_);
   float* u = data(u_);
-  const std::ptrdiff_t blocks = (sh_.k / kBlock) * (sh_.c / kBlock);
-  const std::ptrdiff_t step = sh_.k * sh_.c;
-  constexpr int lanes = kBlock * kBlock;
+  const bool large = sh_.m == 4;
+  const std::ptrdiff_t blocks = (sh_.k / kBlock) * (sh_.c / kBlock), step = sh_.k * sh_.c;
 #pragma omp parallel for schedule(static)
   for (std::ptrdiff_t blk = 0; blk < blocks; ++blk) {
-    const float* gb = g + blk * kTaps * lanes;
-    float tmp[4][3][lanes];
-    for (int kw = 0; kw < 3; ++kw) {
-      for (int l = 0; l < lanes; ++l) {
-        const float g0 = gb[kw * lanes + l], g1 = gb[(3 + kw) * lanes + l],
-                    g2 = gb[(6 + kw) * lanes + l];
-        tmp[0][kw][l] = g0;
-        tmp[1][kw][l] = 0.5f * (g0 + g1 + g2);
-        tmp[2][kw][l] = 0.5f * (g0 - g1 + g2);
-        tmp[3][kw][l] = g2;
-      }
-    }
-    for (int i = 0; i < 4; ++i) {
-      float row[4][lanes];
-      for (int l = 0; l < lanes; ++l) {
-        const float t0 = tmp[i][0][l], t1 = tmp[i][1][l], t2 = tmp[i][2][l];
-        row[0][l] = t0;
-        row[1][l] = 0.5f * (t0 + t1 + t2);
-        row[2][l] = 0.5f * (t0 - t1 + t2);
-        row[3][l] = t2;
-      }
-      for (int j = 0; j < 4; ++j) {
-        float* uf = u + (i * 4 + j) * step + blk * lanes;
-        for (int l = 0; l < lanes; ++l) uf[l] = row[j][l];
-      }
+    if (large)
+      weights_block<4>(g, u, blk, step);
+    else
+      weights_block<2>(g, u, blk, step);
+  }
+}
+
+template <int M>
+inline SIGNSNET_ALWAYS_INLINE void WinogradConv::weights_block(const float* g, float* u,
+                                                               std::ptrdiff_t blk,
+                                                               std::ptrdiff_t step) {
+  using T = Tile<M>;
+  constexpr int a = T::kAlpha, lanes = kBlock * kBlock;
+  float r[a][3][lanes];  // G g
+  float t[a][lanes];     // one row of G g G^T
+  combine<a, 3, 3 * lanes, typename T::G>(g + blk * kTaps * lanes, &r[0][0][0]);
+  for (int i = 0; i < a; ++i) {
+    combine<a, 3, lanes, typename T::G>(&r[i][0][0], &t[0][0]);
+    for (int j = 0; j < a; ++j) {
+      float* uf = u + (i * a + j) * step + blk * lanes;
+      for (int l = 0; l < lanes; ++l) uf[l] = t[j][l];
     }
   }
 }
 
-// V = B^T d B for every 4x4 tile d (stride 2, starting one row and column before the map: the
-// padding), with B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
+// V = B^T d B for every alpha x alpha tile d (stride M, starting one row and column before the
+// map: the padding).
 SIGNSNET_VECTOR_CLONES void WinogradConv::input_to_tiles(const float* x, float* v) const {
   const Shape sh = sh_;
-  const std::ptrdiff_t cblocks = sh.c / kBlock, tiles = sh.tiles();
+  const std::ptrdiff_t cblocks = sh.c / kBlock;
 #pragma omp parallel for collapse(2) schedule(static)
   for (std::ptrdiff_t n = 0; n < sh.n; ++n) {
     for (std::ptrdiff_t cb = 0; cb < cblocks; ++cb) {
-      const float* plane = x + (n * cblocks + cb) * sh.h * sh.w * kBlock;
-      for (std::ptrdiff_t ty = 0; ty < sh.th; ++ty) {
-        for (std::ptrdiff_t tx = 0; tx < sh.tw; ++tx) {
-          float d[4][4][kBlock];
-          for (int a = 0; a < 4; ++a) {
-            const std::ptrdiff_t y = 2 * ty - 1 + a;
-            for (int c = 0; c < 4; ++c) {
-              const std::ptrdiff_t xx = 2 * tx - 1 + c;
-              const bool inside = y >= 0 && y < sh.h && xx >= 0 && xx < sh.w;
-              const float* p = plane + (y * sh.w + xx) * kBlock;
-              for (int l = 0; l < kBlock; ++l) d[a][c][l] = inside ? p[l] : 0.0f;
-            }
-          }
-          float r[4][4][kBlock];  // B^T d
-          for (int c = 0; c < 4; ++c) {
-            for (int l = 0; l < kBlock; ++l) {
-              r[0][c][l] = d[0][c][l] - d[2][c][l];
-              r[1][c][l] = d[1][c][l] + d[2][c][l];
-              r[2][c][l] = d[2][c][l] - d[1][c][l];
-              r[3][c][l] = d[1][c][l] - d[3][c][l];
-            }
-          }
-          const std::ptrdiff_t q = (n * sh.th + ty) * sh.tw + tx;
-          for (int i = 0; i < 4; ++i) {
-            float* o = v + ((i * 4 * cblocks + cb) * tiles + q) * kBlock;
-            const std::ptrdiff_t next = cblocks * tiles * kBlock;  // the next position j
-            for (int l = 0; l < kBlock; ++l) {
-              o[l] = r[i][0][l] - r[i][2][l];
-              o[next + l] = r[i][1][l] + r[i][2][l];
-              o[2 * next + l] = r[i][2][l] - r[i][1][l];
-              o[3 * next + l] = r[i][1][l] - r[i][3][l];
-            }
-          }
+      if (sh.m == 4)
+        input_plane<4>(sh, x, v, n, cb);
+      else
+        input_plane<2>(sh, x, v, n, cb);
+    }
+  }
+}
+
+template <int M>
+inline SIGNSNET_ALWAYS_INLINE void WinogradConv::input_plane(const Shape& sh, const float* x,
+                                                             float* v, std::ptrdiff_t n,
+                                                             std::ptrdiff_t cb) {
+  using T = Tile<M>;
+  constexpr int a = T::kAlpha;
+  const std::ptrdiff_t cblocks = sh.c / kBlock, tiles = sh.tiles();
+  const std::ptrdiff_t next = cblocks * tiles * kBlock;  // from one position to the next
+  const float* plane = x + (n * cblocks + cb) * sh.h * sh.w * kBlock;
+  for (std::ptrdiff_t ty = 0; ty < sh.th; ++ty) {
+    for (std::ptrdiff_t tx = 0; tx < sh.tw; ++tx) {
+      float d[a][a][kBlock], r[a][a][kBlock], row[a][kBlock];
+      for (int i = 0; i < a; ++i) {
+        const std::ptrdiff_t yy = M * ty - 1 + i;
+        for (int j = 0; j < a; ++j) {
+          const std::ptrdiff_t xx = M * tx - 1 + j;
+          const bool inside = yy >= 0 && yy < sh.h && xx >= 0 && xx < sh.w;
+          const float* p = plane + (yy * sh.w + xx) * kBlock;
+          for (int l = 0; l < kBlock; ++l) d[i][j][l] = inside ? p[l] : 0.0f;
         }
+      }
+      combine<a, a, a * kBlock, typename T::BT>(&d[0][0][0], &r[0][0][0]);  // B^T d
+      const std::ptrdiff_t q = (n * sh.th + ty) * sh.tw + tx;
+      for (int i = 0; i < a; ++i) {
+        combine<a, a, kBlock, typename T::BT>(&r[i][0][0], &row[0][0]);  // row i of B^T d B
+        float* o = v + (i * a * cblocks + cb) * tiles * kBlock + q * kBlock;
+        for (int j = 0; j < a; ++j)
+          for (int l = 0; l < kBlock; ++l) o[j * next + l] = row[j][l];
       }
     }
   }
 }
 
-// y = A^T m A + bias for every tile (then the ReLU, for a folded inference layer), with
-// A^T = [1 1 1 0; 0 1 -1 -1]; outputs past the map's edge (odd sizes) are dropped.
+// y = A^T m A + bias for every tile (then the ReLU, for a folded inference layer); outputs past
+// the map's edge (sizes that are not a multiple of M) are dropped.
 SIGNSNET_VECTOR_CLONES void WinogradConv::tiles_to_output(const float* m, const float* bias,
                                                           float* y) const {
   const Shape sh = sh_;
   const bool relu = relu_;
-  const std::ptrdiff_t kblocks = sh.k / kBlock, tiles = sh.tiles();
-  const std::ptrdiff_t next = kblocks * tiles * kBlock;
+  const std::ptrdiff_t kblocks = sh.k / kBlock;
 #pragma omp parallel for collapse(2) schedule(static)
   for (std::ptrdiff_t n = 0; n < sh.n; ++n) {
     for (std::ptrdiff_t kb = 0; kb < kblocks; ++kb) {
-      float* plane = y + (n * kblocks + kb) * sh.h * sh.w * kBlock;
-      const float* bb = bias + kb * kBlock;
-      for (std::ptrdiff_t ty = 0; ty < sh.th; ++ty) {
-        for (std::ptrdiff_t tx = 0; tx < sh.tw; ++tx) {
-          const std::ptrdiff_t q = (n * sh.th + ty) * sh.tw + tx;
-          float r[2][4][kBlock];  // A^T m
-          for (int j = 0; j < 4; ++j) {
-            const float* p = m + ((j * kblocks + kb) * tiles + q) * kBlock;
-            for (int l = 0; l < kBlock; ++l) {
-              const float m0 = p[l], m1 = p[4 * next + l], m2 = p[8 * next + l],
-                          m3 = p[12 * next + l];
-              r[0][j][l] = m0 + m1 + m2;
-              r[1][j][l] = m1 - m2 - m3;
-            }
-          }
-          for (int a = 0; a < 2; ++a) {
-            const std::ptrdiff_t yy = 2 * ty + a;
-            if (yy >= sh.h) continue;
-            for (int c = 0; c < 2; ++c) {
-              const std::ptrdiff_t xx = 2 * tx + c;
-              if (xx >= sh.w) continue;
-              float* o = plane + (yy * sh.w + xx) * kBlock;
-              for (int l = 0; l < kBlock; ++l) {
-                const float v = bb[l] + (c == 0 ? r[a][0][l] + r[a][1][l] + r[a][2][l]
-                                                : r[a][1][l] - r[a][2][l] - r[a][3][l]);
-                o[l] = relu && v < 0.0f ? 0.0f : v;
-              }
-            }
+      if (sh.m == 4)
+        output_plane<4>(sh, relu, m, bias, y, n, kb);
+      else
+        output_plane<2>(sh, relu, m, bias, y, n, kb);
+    }
+  }
+}
+
+template <int M>
+inline SIGNSNET_ALWAYS_INLINE void WinogradConv::output_plane(const Shape& sh, bool relu,
+                                                              const float* m, const float* bias,
+                                                              float* y, std::ptrdiff_t n,
+                                                              std::ptrdiff_t kb) {
+  using T = Tile<M>;
+  constexpr int a = T::kAlpha;
+  const std::ptrdiff_t kblocks = sh.k / kBlock, tiles = sh.tiles();
+  const std::ptrdiff_t next = kblocks * tiles * kBlock;
+  float* plane = y + (n * kblocks + kb) * sh.h * sh.w * kBlock;
+  const float* bb = bias + kb * kBlock;
+  for (std::ptrdiff_t ty = 0; ty < sh.th; ++ty) {
+    for (std::ptrdiff_t tx = 0; tx < sh.tw; ++tx) {
+      const std::ptrdiff_t q = (n * sh.th + ty) * sh.tw + tx;
+      float t[a][a][kBlock], r[M][a][kBlock], row[M][kBlock];
+      const float* p = m + (kb * tiles + q) * kBlock;
+      for (int i = 0; i < a * a; ++i)
+        for (int l = 0; l < kBlock; ++l) t[i / a][i % a][l] = p[i * next + l];
+      combine<M, a, a * kBlock, typename T::AT>(&t[0][0][0], &r[0][0][0]);  // A^T m
+      for (int i = 0; i < M; ++i) {
+        const std::ptrdiff_t yy = M * ty + i;
+        if (yy >= sh.h) break;
+        combine<M, a, kBlock, typename T::AT>(&r[i][0][0], &row[0][0]);  // row i of A^T m A
+        for (int j = 0; j < M; ++j) {
+          const std::ptrdiff_t xx = M * tx + j;
+          if (xx >= sh.w) break;
+          float* o = plane + (yy * sh.w + xx) * kBlock;
+          for (int l = 0; l < kBlock; ++l) {
+            const float s = bb[l] + row[j][l];
+            o[l] = relu && s < 0.0f ? 0.0f : s;
           }
         }
       }
@@ -349,100 +446,99 @@ SIGNSNET_VECTOR_CLONES void WinogradConv::tiles_to_output(const float* m, const 
 SIGNSNET_VECTOR_CLONES void WinogradConv::output_grad_to_tiles(const float* dy, float* dm,
                                                                float* dbias) const {
   const Shape sh = sh_;
-  const std::ptrdiff_t kblocks = sh.k / kBlock, tiles = sh.tiles();
-  const std::ptrdiff_t next = kblocks * tiles * kBlock;
+  const std::ptrdiff_t kblocks = sh.k / kBlock;
 #pragma omp parallel for schedule(static)
   for (std::ptrdiff_t kb = 0; kb < kblocks; ++kb) {
-    float sum[kBlock] = {};
-    for (std::ptrdiff_t n = 0; n < sh.n; ++n) {
-      const float* plane = dy + (n * kblocks + kb) * sh.h * sh.w * kBlock;
-      for (std::ptrdiff_t ty = 0; ty < sh.th; ++ty) {
-        for (std::ptrdiff_t tx = 0; tx < sh.tw; ++tx) {
-          float g[2][2][kBlock];
-          for (int a = 0; a < 2; ++a) {
-            const std::ptrdiff_t yy = 2 * ty + a;
-            for (int c = 0; c < 2; ++c) {
-              const std::ptrdiff_t xx = 2 * tx + c;
-              const bool inside = yy < sh.h && xx < sh.w;
-              const float* p = plane + (yy * sh.w + xx) * kBlock;
-              for (int l = 0; l < kBlock; ++l) {
-                g[a][c][l] = inside ? p[l] : 0.0f;
-                sum[l] += g[a][c][l];
-              }
-            }
-          }
-          float r[2][4][kBlock];  // dy A^T, per row of dy
-          for (int a = 0; a < 2; ++a) {
-            for (int l = 0; l < kBlock; ++l) {
-              r[a][0][l] = g[a][0][l];
-              r[a][1][l] = g[a][0][l] + g[a][1][l];
-              r[a][2][l] = g[a][0][l] - g[a][1][l];
-              r[a][3][l] = -g[a][1][l];
-            }
-          }
-          const std::ptrdiff_t q = (n * sh.th + ty) * sh.tw + tx;
-          for (int j = 0; j < 4; ++j) {
-            float* o = dm + ((j * kblocks + kb) * tiles + q) * kBlock;
-            for (int l = 0; l < kBlock; ++l) {
-              o[l] = r[0][j][l];
-              o[4 * next + l] = r[0][j][l] + r[1][j][l];
-              o[8 * next + l] = r[0][j][l] - r[1][j][l];
-              o[12 * next + l] = -r[1][j][l];
-            }
-          }
-        }
-      }
-    }
-    for (int l = 0; l < kBlock; ++l) dbias[kb * kBlock + l] = sum[l];
+    if (sh.m == 4)
+      output_grad_block<4>(sh, dy, dm, dbias, kb);
+    else
+      output_grad_block<2>(sh, dy, dm, dbias, kb);
   }
 }
 
-// dx = sum over tiles of B dv B^T, each tile's 4x4 added where it lies inside the map (the
-// transpose of the input transform: neighbouring tiles overlap by two rows and columns).
+template <int M>
+inline SIGNSNET_ALWAYS_INLINE void WinogradConv::output_grad_block(const Shape& sh, const float* dy,
+                                                                   float* dm, float* dbias,
+                                                                   std::ptrdiff_t kb) {
+  using T = Tile<M>;
+  constexpr int a = T::kAlpha;
+  const std::ptrdiff_t kblocks = sh.k / kBlock, tiles = sh.tiles();
+  const std::ptrdiff_t next = kblocks * tiles * kBlock;
+  float sum[kBlock] = {};
+  for (std::ptrdiff_t n = 0; n < sh.n; ++n) {
+    const float* plane = dy + (n * kblocks + kb) * sh.h * sh.w * kBlock;
+    for (std::ptrdiff_t ty = 0; ty < sh.th; ++ty) {
+      for (std::ptrdiff_t tx = 0; tx < sh.tw; ++tx) {
+        float g[M][M][kBlock], r[a][M][kBlock], row[a][kBlock];
+        for (int i = 0; i < M; ++i) {
+          const std::ptrdiff_t yy = M * ty + i;
+          for (int j = 0; j < M; ++j) {
+            const std::ptrdiff_t xx = M * tx + j;
+            const bool inside = yy < sh.h && xx < sh.w;
+            const float* p = plane + (yy * sh.w + xx) * kBlock;
+            for (int l = 0; l < kBlock; ++l) {
+              g[i][j][l] = inside ? p[l] : 0.0f;
+              sum[l] += g[i][j][l];
+            }
+          }
+        }
+        combine<a, M, M * kBlock, typename T::A>(&g[0][0][0], &r[0][0][0]);  // A dy
+        const std::ptrdiff_t q = (n * sh.th + ty) * sh.tw + tx;
+        for (int i = 0; i < a; ++i) {
+          combine<a, M, kBlock, typename T::A>(&r[i][0][0], &row[0][0]);  // row i of A dy A^T
+          float* o = dm + (i * a * kblocks + kb) * tiles * kBlock + q * kBlock;
+          for (int j = 0; j < a; ++j)
+            for (int l = 0; l < kBlock; ++l) o[j * next + l] = row[j][l];
+        }
+      }
+    }
+  }
+  for (int l = 0; l < kBlock; ++l) dbias[kb * kBlock + l] = sum[l];
+}
+
+// dx = sum over tiles of B dv B^T, each tile's alpha x alpha added where it lies inside the map
+// (the transpose of the input transform: neighbouring tiles overlap by two rows and columns).
 SIGNSNET_VECTOR_CLONES void WinogradConv::tiles_to_input_grad(const float* dv, float* dx) const {
   const Shape sh = sh_;
-  const std::ptrdiff_t cblocks = sh.c / kBlock, tiles = sh.tiles();
-  const std::ptrdiff_t next = cblocks * tiles * kBlock;
+  const std::ptrdiff_t cblocks = sh.c / kBlock;
 #pragma omp parallel for collapse(2) schedule(static)
   for (std::ptrdiff_t n = 0; n < sh.n; ++n) {
     for (std::ptrdiff_t cb = 0; cb < cblocks; ++cb) {
-      float* plane = dx + (n * cblocks + cb) * sh.h * sh.w * kBlock;
-      std::memset(plane, 0, sizeof(float) * sh.h * sh.w * kBlock);
-      for (std::ptrdiff_t ty = 0; ty < sh.th; ++ty) {
-        for (std::ptrdiff_t tx = 0; tx < sh.tw; ++tx) {
-          const std::ptrdiff_t q = (n * sh.th + ty) * sh.tw + tx;
-          float r[4][4][kBlock];  // dv B^T, per row i of dv
-          for (int i = 0; i < 4; ++i) {
-            const float* p = dv + ((i * 4 * cblocks + cb) * tiles + q) * kBlock;
-            for (int l = 0; l < kBlock; ++l) {
-              const float u0 = p[l], u1 = p[next + l], u2 = p[2 * next + l], u3 = p[3 * next + l];
-              r[i][0][l] = u0;
-              r[i][1][l] = u1 - u2 + u3;
-              r[i][2][l] = u1 + u2 - u0;
-              r[i][3][l] = -u3;
-            }
-          }
-          for (int a = 0; a < 4; ++a) {
-            const std::ptrdiff_t yy = 2 * ty - 1 + a;
-            if (yy < 0 || yy >= sh.h) continue;
-            for (int c = 0; c < 4; ++c) {
-              const std::ptrdiff_t xx = 2 * tx - 1 + c;
-              if (xx < 0 || xx >= sh.w) continue;
-              float* o = plane + (yy * sh.w + xx) * kBlock;
-              for (int l = 0; l < kBlock; ++l) {
-                float s;
-                if (a == 0)
-                  s = r[0][c][l];
-                else if (a == 1)
-                  s = r[1][c][l] - r[2][c][l] + r[3][c][l];
-                else if (a == 2)
-                  s = r[1][c][l] + r[2][c][l] - r[0][c][l];
-                else
-                  s = -r[3][c][l];
-                o[l] += s;
-              }
-            }
-          }
+      if (sh.m == 4)
+        input_grad_plane<4>(sh, dv, dx, n, cb);
+      else
+        input_grad_plane<2>(sh, dv, dx, n, cb);
+    }
+  }
+}
+
+template <int M>
+inline SIGNSNET_ALWAYS_INLINE void WinogradConv::input_grad_plane(const Shape& sh, const float* dv,
+                                                                  float* dx, std::ptrdiff_t n,
+                                                                  std::ptrdiff_t cb) {
+  using T = Tile<M>;
+  constexpr int a = T::kAlpha;
+  const std::ptrdiff_t cblocks = sh.c / kBlock, tiles = sh.tiles();
+  const std::ptrdiff_t next = cblocks * tiles * kBlock;
+  float* plane = dx + (n * cblocks + cb) * sh.h * sh.w * kBlock;
+  std::memset(plane, 0, sizeof(float) * sh.h * sh.w * kBlock);
+  for (std::ptrdiff_t ty = 0; ty < sh.th; ++ty) {
+    for (std::ptrdiff_t tx = 0; tx < sh.tw; ++tx) {
+      const std::ptrdiff_t q = (n * sh.th + ty) * sh.tw + tx;
+      float t[a][a][kBlock], r[a][a][kBlock], row[a][kBlock];
+      const float* p = dv + (cb * tiles + q) * kBlock;
+      for (int i = 0; i < a * a; ++i)
+        for (int l = 0; l < kBlock; ++l) t[i / a][i % a][l] = p[i * next + l];
+      combine<a, a, a * kBlock, typename T::B>(&t[0][0][0], &r[0][0][0]);  // B dv
+      for (int i = 0; i < a; ++i) {
+        const std::ptrdiff_t yy = M * ty - 1 + i;
+        if (yy < 0 || yy >= sh.h) continue;
+        combine<a, a, kBlock, typename T::B>(&r[i][0][0], &row[0][0]);  // row i of B dv B^T
+        for (int j = 0; j < a; ++j) {
+          const std::ptrdiff_t xx = M * tx - 1 + j;
+          if (xx < 0 || xx >= sh.w) continue;
+          float* o = plane + (yy * sh.w + xx) * kBlock;
+          for (int l = 0; l < kBlock; ++l) o[l] += row[j][l];
         }
       }
     }
@@ -452,31 +548,32 @@ SIGNSNET_VECTOR_CLONES void WinogradConv::tiles_to_input_grad(const float* dv, f
 // dg = G^T du G for every channel pair (the transpose of transform_weights), written over the
 // weight gradient in the 3x3 weights' layout.
 SIGNSNET_VECTOR_CLONES void WinogradConv::weight_grad_from_tiles(const float* du, float* dw) const {
-  const std::ptrdiff_t blocks = (sh_.k / kBlock) * (sh_.c / kBlock);
-  const std::ptrdiff_t step = sh_.k * sh_.c;
-  constexpr int lanes = kBlock * kBlock;
+  const bool large = sh_.m == 4;
+  const std::ptrdiff_t blocks = (sh_.k / kBlock) * (sh_.c / kBlock), step = sh_.k * sh_.c;
 #pragma omp parallel for schedule(static)
   for (std::ptrdiff_t blk = 0; blk < blocks; ++blk) {
-    float r[4][3][lanes];  // du G, per row i
-    for (int i = 0; i < 4; ++i) {
-      const float* p = du + i * 4 * step + blk * lanes;
-      for (int l = 0; l < lanes; ++l) {
-        const float d0 = p[l], d1 = p[step + l], d2 = p[2 * step + l], d3 = p[3 * step + l];
-        r[i][0][l] = d0 + 0.5f * (d1 + d2);
-        r[i][1][l] = 0.5f * (d1 - d2);
-        r[i][2][l] = 0.5f * (d1 + d2) + d3;
-      }
-    }
-    float* o = dw + blk * kTaps * lanes;
-    for (int kw = 0; kw < 3; ++kw) {
-      for (int l = 0; l < lanes; ++l) {
-        const float r0 = r[0][kw][l], r1 = r[1][kw][l], r2 = r[2][kw][l], r3 = r[3][kw][l];
-        o[kw * lanes + l] = r0 + 0.5f * (r1 + r2);
-        o[(3 + kw) * lanes + l] = 0.5f * (r1 - r2);
-        o[(6 + kw) * lanes + l] = 0.5f * (r1 + r2) + r3;
-      }
-    }
+    if (large)
+      weight_grad_block<4>(du, dw, blk, step);
+    else
+      weight_grad_block<2>(du, dw, blk, step);
   }
+}
+
+template <int M>
+inline SIGNSNET_ALWAYS_INLINE void WinogradConv::weight_grad_block(const float* du, float* dw,
+                                                                   std::ptrdiff_t blk,
+                                                                   std::ptrdiff_t step) {
+  using T = Tile<M>;
+  constexpr int a = T::kAlpha, lanes = kBlock * kBlock;
+  float t[a][a][lanes], r[3][a][lanes];
+  for (int i = 0; i < a * a; ++i) {
+    const float* p = du + i * step + blk * lanes;
+    for (int l = 0; l < lanes; ++l) t[i / a][i % a][l] = p[l];
+  }
+  combine<3, a, a * lanes, typename T::GT>(&t[0][0][0], &r[0][0][0]);  // G^T du
+  float* o = dw + blk * kTaps * lanes;
+  for (int kh = 0; kh < 3; ++kh)
+    combine<3, a, lanes, typename T::GT>(&r[kh][0][0], o + kh * 3 * lanes);
 }
 
 }  // namespace signsnet::core

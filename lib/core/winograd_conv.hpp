@@ -1,11 +1,13 @@
-// A 3x3 'same' convolution (stride 1) computed in the Winograd domain, F(2x2, 3x3) (Lavin and
-// Gray, 2015): each 4x4 input tile (stride 2) is transformed into 16 values per channel, the
-// convolution becomes 16 independent channel products, one per transformed position, and each
-// 2x2 output tile comes back from 16 values per output channel. The 16 products are oneDNN 1x1
-// convolutions over all tiles of the batch at once (the tiles laid out as one image N*T tall and
-// one wide), so forward, backward-data and backward-weights all run on oneDNN's 1x1 kernels with
-// 2.25 times fewer multiplications than the direct convolution. The transforms are additions of
-// 8-channel vectors in this file's loops, each a pass over the layer's input or output.
+// A 3x3 'same' convolution (stride 1) computed in the Winograd domain (Lavin and Gray, 2015),
+// F(4x4, 3x3) on maps of 8x8 and more (stages 2 and 3 of ResNet-50), else F(2x2, 3x3): each
+// (M+2)x(M+2) input tile (stride M) is transformed into (M+2)^2 values per channel, the
+// convolution becomes that many independent channel products, one per transformed position, and
+// each MxM output tile comes back from them. The products are oneDNN 1x1 convolutions over all
+// tiles of the batch at once (the tiles laid out as one image N*T tall and one wide), so forward,
+// backward-data and backward-weights all run on oneDNN's 1x1 kernels with 4 (M = 4) or 2.25
+// (M = 2) times fewer multiplications than the direct convolution. The transforms are small
+// matrix products over 8-channel vectors in this file's loops, each a pass over the layer's input
+// or output.
 //
 // Backward is the exact adjoint of the forward pass: the output gradient goes through the
 // transpose of the output transform, backward-data and backward-weights of the 1x1 products give
@@ -20,6 +22,7 @@
 // on.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -35,6 +38,8 @@ class WinogradConv {
   /// still decline for layouts or kernels).
   static bool fits(const dnnl::memory::desc& in, dnnl::memory::dim out_channels, int kernel,
                    int pad);
+  /// The output tile size M of F(M x M, 3x3) for an H x W map: 4 or 2.
+  static int tile_size(dnnl::memory::dim h, dnnl::memory::dim w);
   /// Forward and backward of `in` -> `out` (3x3, pad 1, stride 1) for a training network, or
   /// null where the shape or the layouts do not fit.
   static std::unique_ptr<WinogradConv> make(Build& b, const std::string& name, const Act& in,
@@ -60,7 +65,9 @@ class WinogradConv {
  private:
   struct Shape {
     dnnl::memory::dim n, c, k, h, w, th, tw;  // images, in/out channels, map, tiles
+    int m;                                    // output tile size: F(m x m, 3x3)
     dnnl::memory::dim tiles() const { return n * th * tw; }
+    int positions() const { return (m + 2) * (m + 2); }  // transformed values per tile
   };
 
   struct Weights {
@@ -70,12 +77,33 @@ class WinogradConv {
   static std::unique_ptr<WinogradConv> build(Build& b, const std::string& name, const Act& in,
                                              const Act& out, const Weights& w, bool relu);
 
+  // The transforms: parallel loops over planes or blocks of channels, whose bodies are the
+  // static functions below for the layer's tile size M.
   void transform_weights() const;
   void input_to_tiles(const float* x, float* v) const;
   void tiles_to_output(const float* m, const float* bias, float* y) const;
   void output_grad_to_tiles(const float* dy, float* dm, float* dbias) const;
   void tiles_to_input_grad(const float* dv, float* dx) const;
   void weight_grad_from_tiles(const float* du, float* dw) const;
+  template <int M>
+  [[gnu::always_inline]] static void weights_block(const float* g, float* u, std::ptrdiff_t blk,
+                                                   std::ptrdiff_t step);
+  template <int M>
+  [[gnu::always_inline]] static void input_plane(const Shape& sh, const float* x, float* v,
+                                                 std::ptrdiff_t n, std::ptrdiff_t cb);
+  template <int M>
+  [[gnu::always_inline]] static void output_plane(const Shape& sh, bool relu, const float* m,
+                                                  const float* bias, float* y, std::ptrdiff_t n,
+                                                  std::ptrdiff_t kb);
+  template <int M>
+  [[gnu::always_inline]] static void output_grad_block(const Shape& sh, const float* dy, float* dm,
+                                                       float* dbias, std::ptrdiff_t kb);
+  template <int M>
+  [[gnu::always_inline]] static void input_grad_plane(const Shape& sh, const float* dv, float* dx,
+                                                      std::ptrdiff_t n, std::ptrdiff_t cb);
+  template <int M>
+  [[gnu::always_inline]] static void weight_grad_block(const float* du, float* dw,
+                                                       std::ptrdiff_t blk, std::ptrdiff_t step);
 
   std::vector<std::string> names_;  // of the transforms, for the profiler
   Shape sh_{};
