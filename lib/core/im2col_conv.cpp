@@ -22,10 +22,6 @@ constexpr dnnl::memory::dim kMinChannels = 128;
 using conv_fwd = dnnl::convolution_forward;
 using conv_bwd_weights = dnnl::convolution_backward_weights;
 
-dnnl::memory::desc any_md(const dnnl::memory::dims& d) {
-  return {d, dt::f32, tag::any};
-}
-
 // Output positions [y, y + rows) x [x, x + cols) of an H x W map.
 struct Region {
   dnnl::memory::dim y, rows, x, cols;

@@ -14,10 +14,6 @@ using conv_fwd = dnnl::convolution_forward;
 using conv_bwd_data = dnnl::convolution_backward_data;
 using conv_bwd_weights = dnnl::convolution_backward_weights;
 
-dnnl::memory::desc any_md(const dnnl::memory::dims& d) {
-  return {d, dt::f32, tag::any};
-}
-
 // (n, c, h, w) over a buffer in the 1x1 convolution's layout: (1, H*W*C, N, 1) in nChw<B>c,
 // where element (n, c, h, w) is channel (h*W + w)*C + c of row n. C is a multiple of B, so that
 // is the blocked layout with the outer strides below.

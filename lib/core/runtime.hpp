@@ -151,6 +151,11 @@ class Runtime {
     if (!(cond)) ::signsnet::core::internal_error(__FILE__, __LINE__, what); \
   } while (0)
 
+/// An f32 memory descriptor of `d` whose layout the primitive picks (format_tag::any).
+inline dnnl::memory::desc any_md(const dnnl::memory::dims& d) {
+  return {d, dt::f32, tag::any};
+}
+
 /// True for oneDNN's reference implementations (ref, simple): correct but many times slower.
 bool is_reference_kernel(const std::string& impl);
 /// True for a kernel written for the operation itself: neither a reference one nor a GEMM

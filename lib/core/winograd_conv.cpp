@@ -44,10 +44,6 @@ using conv_fwd = dnnl::convolution_forward;
 using conv_bwd_data = dnnl::convolution_backward_data;
 using conv_bwd_weights = dnnl::convolution_backward_weights;
 
-dnnl::memory::desc any_md(const dnnl::memory::dims& d) {
-  return {d, dt::f32, tag::any};
-}
-
 float* data(const dnnl::memory& m) {
   return static_cast<float*>(m.get_data_handle());
 }
