@@ -16,7 +16,6 @@
 #else
 #define SIGNSNET_VECTOR_CLONES
 #endif
-#define SIGNSNET_ALWAYS_INLINE __attribute__((always_inline))
 
 namespace signsnet::core {
 namespace {
@@ -62,7 +61,7 @@ struct Cols {
 // unroll, so every coefficient is a constant (zero terms vanish, ones become additions), and the
 // loop over x vectorizes.
 template <int R, int K, int X, class C>
-inline SIGNSNET_ALWAYS_INLINE void combine(const float* in, float* out) {
+[[gnu::always_inline]] inline void combine(const float* in, float* out) {
   for (int x = 0; x < X; ++x) {
     float v[K];
 #pragma GCC unroll 8
@@ -297,7 +296,8 @@ void WinogradConv::backward(dnnl::stream& s) const {
 }
 
 // Each transform is a parallel loop here, built for AVX2 and the baseline, whose body is the
-// per-plane (or per-block) work for the layer's tile size, inlined into both copies.
+// per-plane (or per-block) work for the layer's tile size, inlined into both copies (the header
+// declares those bodies always_inline: a call to an out-of-line copy would run baseline code).
 
 // U = G g G^T for every (output, input) channel pair. Both layouts keep 8x8 blocks of (input,
 // output) channels in the same order of blocks, so each block of 64 lanes transforms on its own.
@@ -316,9 +316,8 @@ SIGNSNET_VECTOR_CLONES void WinogradConv::transform_weights() const {
 }
 
 template <int M>
-inline SIGNSNET_ALWAYS_INLINE void WinogradConv::weights_block(const float* g, float* u,
-                                                               std::ptrdiff_t blk,
-                                                               std::ptrdiff_t step) {
+inline void WinogradConv::weights_block(const float* g, float* u, std::ptrdiff_t blk,
+                                        std::ptrdiff_t step) {
   using T = Tile<M>;
   constexpr int a = T::kAlpha, lanes = kBlock * kBlock;
   float r[a][3][lanes];  // G g
@@ -350,9 +349,8 @@ SIGNSNET_VECTOR_CLONES void WinogradConv::input_to_tiles(const float* x, float* 
 }
 
 template <int M>
-inline SIGNSNET_ALWAYS_INLINE void WinogradConv::input_plane(const Shape& sh, const float* x,
-                                                             float* v, std::ptrdiff_t n,
-                                                             std::ptrdiff_t cb) {
+inline void WinogradConv::input_plane(const Shape& sh, const float* x, float* v, std::ptrdiff_t n,
+                                      std::ptrdiff_t cb) {
   using T = Tile<M>;
   constexpr int a = T::kAlpha;
   const std::ptrdiff_t cblocks = sh.c / kBlock, tiles = sh.tiles();
@@ -401,10 +399,9 @@ SIGNSNET_VECTOR_CLONES void WinogradConv::tiles_to_output(const float* m, const 
 }
 
 template <int M>
-inline SIGNSNET_ALWAYS_INLINE void WinogradConv::output_plane(const Shape& sh, bool relu,
-                                                              const float* m, const float* bias,
-                                                              float* y, std::ptrdiff_t n,
-                                                              std::ptrdiff_t kb) {
+inline void WinogradConv::output_plane(const Shape& sh, bool relu, const float* m,
+                                       const float* bias, float* y, std::ptrdiff_t n,
+                                       std::ptrdiff_t kb) {
   using T = Tile<M>;
   constexpr int a = T::kAlpha;
   const std::ptrdiff_t kblocks = sh.k / kBlock, tiles = sh.tiles();
@@ -453,9 +450,8 @@ SIGNSNET_VECTOR_CLONES void WinogradConv::output_grad_to_tiles(const float* dy, 
 }
 
 template <int M>
-inline SIGNSNET_ALWAYS_INLINE void WinogradConv::output_grad_block(const Shape& sh, const float* dy,
-                                                                   float* dm, float* dbias,
-                                                                   std::ptrdiff_t kb) {
+inline void WinogradConv::output_grad_block(const Shape& sh, const float* dy, float* dm,
+                                            float* dbias, std::ptrdiff_t kb) {
   using T = Tile<M>;
   constexpr int a = T::kAlpha;
   const std::ptrdiff_t kblocks = sh.k / kBlock, tiles = sh.tiles();
@@ -509,9 +505,8 @@ SIGNSNET_VECTOR_CLONES void WinogradConv::tiles_to_input_grad(const float* dv, f
 }
 
 template <int M>
-inline SIGNSNET_ALWAYS_INLINE void WinogradConv::input_grad_plane(const Shape& sh, const float* dv,
-                                                                  float* dx, std::ptrdiff_t n,
-                                                                  std::ptrdiff_t cb) {
+inline void WinogradConv::input_grad_plane(const Shape& sh, const float* dv, float* dx,
+                                           std::ptrdiff_t n, std::ptrdiff_t cb) {
   using T = Tile<M>;
   constexpr int a = T::kAlpha;
   const std::ptrdiff_t cblocks = sh.c / kBlock, tiles = sh.tiles();
@@ -556,9 +551,8 @@ SIGNSNET_VECTOR_CLONES void WinogradConv::weight_grad_from_tiles(const float* du
 }
 
 template <int M>
-inline SIGNSNET_ALWAYS_INLINE void WinogradConv::weight_grad_block(const float* du, float* dw,
-                                                                   std::ptrdiff_t blk,
-                                                                   std::ptrdiff_t step) {
+inline void WinogradConv::weight_grad_block(const float* du, float* dw, std::ptrdiff_t blk,
+                                            std::ptrdiff_t step) {
   using T = Tile<M>;
   constexpr int a = T::kAlpha, lanes = kBlock * kBlock;
   float t[a][a][lanes], r[3][a][lanes];
