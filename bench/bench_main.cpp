@@ -1,6 +1,7 @@
-// signsnet-bench: Google Benchmark's main plus the run's context: the machine's measured peak,
-// optionally the PyTorch reference measured in the same run, and a per-layer breakdown of one
-// training step. bench/report.py turns the JSON output into the markdown report.
+// signsnet-bench: Google Benchmark's main plus the run's context: the machine's measured peak and
+// read bandwidth with the inference floor they imply, optionally the PyTorch reference measured
+// in the same run, and a per-layer breakdown of one training step. bench/report.py turns the JSON
+// output into the markdown report.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -116,6 +117,12 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   benchmark::AddCustomContext("peak_gflops", std::to_string(machine_peak_gflops()));
   benchmark::AddCustomContext("threads", std::to_string(signsnet::Model::threads()));
+  const double gbps = read_gbps();
+  benchmark::AddCustomContext("read_gbps", std::to_string(gbps));
+  for (const int batch : {1, 32})
+    benchmark::AddCustomContext("inference_floor_ms_batch" + std::to_string(batch),
+                                std::to_string(layerwise_inference_floor_ms(
+                                    cached_model(32), batch, machine_peak_gflops(), gbps)));
   if (pytorch) {
     // Same machine, same run: PyTorch first, so both see the same conditions.
     const std::string cmd = "/usr/bin/python3 " + std::string(SIGNSNET_BENCH_DIR) +

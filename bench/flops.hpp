@@ -21,4 +21,17 @@ double backward_flops(const Model& model, const std::string& prefix);
 /// SIGNSNET_PEAK_GFLOPS overrides it.
 double peak_gflops();
 
+/// GB/s at which all threads read a 256 MiB buffer (far beyond the caches): how fast weights that
+/// do not stay cached can arrive. SIGNSNET_READ_GBPS overrides it.
+double read_gbps();
+
+/// A lower bound on one inference pass at `batch` images, in ms, for any implementation that runs
+/// the weighted layers one after another (as oneDNN primitives do): the sum over layers of the
+/// larger of the layer's arithmetic at `peak_gflops` and its weights read once at `gbps`. Each
+/// layer gets its cheapest option: a 3x3 'same' convolution counts only the taps that land inside
+/// the map, or Winograd F(2x2) or F(4x4) with its larger transformed weights, whichever bound is
+/// lower. Activations, which stay in cache at small batches, and everything but convolutions and
+/// the dense layer are left out, so the real floor is higher.
+double layerwise_inference_floor_ms(const Model& model, int batch, double peak_gflops, double gbps);
+
 }  // namespace signsnet::bench

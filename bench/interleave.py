@@ -35,7 +35,9 @@ def signsnet_round(args):
     data = run_json([args.bench, f"--threads={args.threads}", "--benchmark_format=json",
                      "--benchmark_filter=BM_TrainStep/32|BM_Inference",
                      f"--benchmark_min_time={args.min_time}"])
-    out = {}
+    ctx = data.get("context", {})
+    out = {key: float(ctx[key]) for key in ("peak_gflops", "read_gbps", "inference_floor_ms_batch1")
+           if key in ctx}
     for b in data["benchmarks"]:
         out[b["name"]] = b["real_time"] if b["name"].startswith("BM_Inference/1/") else b["img/s"]
     return out
@@ -80,6 +82,12 @@ def main():
             summary[name] = {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios)}
             lines.append(f"| {label} | **median of {len(ratios)}** | | | **{summary[name]['median']:.2f}x** "
                          f"(range {min(ratios):.2f} to {max(ratios):.2f}) |")
+    floors = [r["signsnet"] for r in rounds if "inference_floor_ms_batch1" in r["signsnet"]]
+    if floors:
+        lines += ["", "Batch-1 floor of layer-by-layer inference, each round's own peak and read bandwidth "
+                  "(bench/flops.hpp): " + ", ".join(
+                      f"{f['inference_floor_ms_batch1']:.2f} ms ({f['peak_gflops']:.0f} GFLOP/s, "
+                      f"{f['read_gbps']:.1f} GB/s)" for f in floors)]
     print("\n".join(lines))
     if args.json_out:
         with open(args.json_out + ".tmp", "w") as f:
