@@ -115,14 +115,24 @@ int main(int argc, char** argv) {
   const bool breakdown = take_flag(argc, argv, "--breakdown", nullptr);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  benchmark::AddCustomContext("peak_gflops", std::to_string(machine_peak_gflops()));
+  const double peak = machine_peak_gflops(), gbps = read_gbps();
+  benchmark::AddCustomContext("peak_gflops", std::to_string(peak));
   benchmark::AddCustomContext("threads", std::to_string(signsnet::Model::threads()));
-  const double gbps = read_gbps();
   benchmark::AddCustomContext("read_gbps", std::to_string(gbps));
-  for (const int batch : {1, 32})
-    benchmark::AddCustomContext("inference_floor_ms_batch" + std::to_string(batch),
-                                std::to_string(layerwise_inference_floor_ms(
-                                    cached_model(32), batch, machine_peak_gflops(), gbps)));
+  const signsnet::Model& model = cached_model(32);
+  for (const int batch : {1, 32}) {
+    const std::string key = "inference_floor_ms_batch" + std::to_string(batch);
+    benchmark::AddCustomContext(
+        key, std::to_string(layerwise_inference_floor_ms(model, batch, peak, gbps)));
+    std::string by_stage;
+    for (const std::string stage : {"stem", "stage2", "stage3", "stage4", "stage5", "head"}) {
+      char ms[32];
+      std::snprintf(ms, sizeof ms, " %.2f",
+                    layerwise_inference_floor_ms(model, batch, peak, gbps, stage + "."));
+      by_stage += (by_stage.empty() ? "" : ", ") + stage + ms;
+    }
+    benchmark::AddCustomContext(key + "_by_stage", by_stage);
+  }
   if (pytorch) {
     // Same machine, same run: PyTorch first, so both see the same conditions.
     const std::string cmd = "/usr/bin/python3 " + std::string(SIGNSNET_BENCH_DIR) +

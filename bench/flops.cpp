@@ -126,12 +126,12 @@ double read_gbps() {
   return static_cast<double>(vectors * sizeof(Vec)) / best * 1e-9;
 }
 
-double layerwise_inference_floor_ms(const Model& model, int batch, double peak_gflops,
-                                    double gbps) {
+double layerwise_inference_floor_ms(const Model& model, int batch, double peak_gflops, double gbps,
+                                    const std::string& prefix) {
   const double flop_s = peak_gflops * 1e9, byte_s = gbps * 1e9, images = batch;
   double seconds = 0;
-  for (const auto& entry : weighted_layers(model)) {
-    const WeightedLayer& l = entry.second;
+  for (const auto& [name, l] : weighted_layers(model)) {
+    if (!starts_with(name, prefix)) continue;
     const auto& w = l.weight_shape;
     const double weights = product(w), macs = weights * product(l.output_shape, 1) * images;
     double best = std::max(2 * macs / flop_s, 4 * weights / byte_s);

@@ -26,12 +26,14 @@ double peak_gflops();
 double read_gbps();
 
 /// A lower bound on one inference pass at `batch` images, in ms, for any implementation that runs
-/// the weighted layers one after another (as oneDNN primitives do): the sum over layers of the
-/// larger of the layer's arithmetic at `peak_gflops` and its weights read once at `gbps`. Each
-/// layer gets its cheapest option: a 3x3 'same' convolution counts only the taps that land inside
-/// the map, or Winograd F(2x2) or F(4x4) with its larger transformed weights, whichever bound is
-/// lower. Activations, which stay in cache at small batches, and everything but convolutions and
-/// the dense layer are left out, so the real floor is higher.
-double layerwise_inference_floor_ms(const Model& model, int batch, double peak_gflops, double gbps);
+/// the weighted layers one after another (as oneDNN primitives do): the sum over the layers whose
+/// names start with `prefix` ("" for all) of the larger of the layer's arithmetic at `peak_gflops`
+/// and its weights read once at `gbps`. Each layer gets its cheapest option: a 3x3 'same'
+/// convolution counts only the taps that land inside the map, or Winograd F(2x2) or F(4x4) with
+/// its larger transformed weights, whichever bound is lower. Activations, which stay in cache at
+/// small batches, and everything but convolutions and the dense layer are left out, so the real
+/// floor is higher.
+double layerwise_inference_floor_ms(const Model& model, int batch, double peak_gflops, double gbps,
+                                    const std::string& prefix = "");
 
 }  // namespace signsnet::bench

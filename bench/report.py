@@ -105,7 +105,8 @@ def main(argv=None):
                    f"{float(ctx['read_gbps']):,.1f} GB/s. Layer-by-layer inference floor at that "
                    f"peak and bandwidth (flops.hpp): batch 1 "
                    f"{float(ctx.get('inference_floor_ms_batch1', 0)):,.2f} ms, batch 32 "
-                   f"{float(ctx.get('inference_floor_ms_batch32', 0)):,.1f} ms.")
+                   f"{float(ctx.get('inference_floor_ms_batch32', 0)):,.1f} ms; by stage at batch 1 (ms): "
+                   f"{ctx.get('inference_floor_ms_batch1_by_stage', '?')}.")
     if torch:
         out.append(f"PyTorch {torch.get('torch_version', '?')} measured in the same run, "
                    f"{torch.get('threads', '?')} threads.")
