@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <stdexcept>
 
 #include "core/network.hpp"
@@ -38,7 +39,10 @@ struct Model::Impl {
     auto& nets = train ? training : inference;
     auto it = nets.find(count);
     if (it != nets.end()) return *it->second;
-    auto n = std::make_unique<Network>(rt, params, config, count, train);
+    // Every network reads images in the layout the first one (training at batch_size) chose.
+    std::optional<ImageLayout> layout;
+    if (!training.empty()) layout = training.at(batch_size)->input_layout();
+    auto n = std::make_unique<Network>(rt, params, config, count, train, layout);
     rt.bind_scratchpad();
     return *nets.emplace(count, std::move(n)).first->second;
   }

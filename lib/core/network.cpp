@@ -4,14 +4,15 @@
 
 namespace signsnet::core {
 
-Network::Network(Runtime& rt, ParamStore& params, const ModelConfig& c, int batch, bool training)
+Network::Network(Runtime& rt, ParamStore& params, const ModelConfig& c, int batch, bool training,
+                 std::optional<ImageLayout> input)
     : rt_(rt), batch_(batch) {
   Build b{rt, params, training, batch, &layers_};
   // ZeroPad 3 + 'valid' 7x7/2 convolution is one convolution with padding 3.
   stem_conv_ = std::make_unique<Conv>(
       b, "stem.conv", Act{}, ConvOptions{c.stem_channels, 7, 2, 3, Init::glorot_uniform},
       dnnl::memory::dims{batch, c.input_channels, c.input_height, c.input_width});
-  build_input(b);
+  build_input(b, input);
   stem_bn_ = std::make_unique<BatchNorm>(b, "stem.bn", stem_conv_->out(), true, c.bn_epsilon);
   stem_pool_ = std::make_unique<Pooling>(b, "stem.pool", stem_bn_->out(), true, 3, 2);
   const Act* x = &stem_pool_->out();
@@ -42,20 +43,22 @@ Network::Network(Runtime& rt, ParamStore& params, const ModelConfig& c, int batc
   head_ = std::make_unique<SoftmaxCrossEntropy>(b, "head.softmax", dense_->out());
 }
 
-void Network::build_input(Build& b) {
+void Network::build_input(Build& b, std::optional<ImageLayout> input) {
   const dnnl::memory::desc md = stem_conv_->src().get_desc();
   auto d = md.dims();
-  if (md == dnnl::memory::desc(d, dt::f32, tag::nchw)) {
-    layout_ = ImageLayout::nchw;
-  } else if (md == dnnl::memory::desc(d, dt::f32, tag::nhwc)) {
-    layout_ = ImageLayout::nhwc;
-  } else {
-    // The first convolution wants a blocked input: images arrive as NHWC and are reordered.
-    layout_ = ImageLayout::nhwc;
-    dnnl::memory::desc user_md(d, dt::f32, tag::nhwc);
-    user_input_ = b.rt.wrap(user_md, DNNL_MEMORY_NONE);
-    input_reorder_ = b.rt.reorder(user_input_, stem_conv_->src(), "input reorder");
+  auto plain = [&](ImageLayout l) {
+    return dnnl::memory::desc(d, dt::f32, l == ImageLayout::nchw ? tag::nchw : tag::nhwc);
+  };
+  if (!input) {
+    // Free to choose: the layout the first convolution reads, or NHWC when it wants a blocked
+    // one. (oneDNN may choose differently for another batch size or for inference.)
+    input = md == plain(ImageLayout::nchw) ? ImageLayout::nchw : ImageLayout::nhwc;
   }
+  layout_ = *input;
+  if (md == plain(layout_)) return;
+  // The first convolution wants another layout: the images are reordered into it.
+  user_input_ = b.rt.wrap(plain(layout_), DNNL_MEMORY_NONE);
+  input_reorder_ = b.rt.reorder(user_input_, stem_conv_->src(), "input reorder");
 }
 
 void Network::set_input(const float* images) {

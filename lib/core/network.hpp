@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/block.hpp"
@@ -17,7 +18,11 @@ namespace signsnet::core {
 
 class Network {
  public:
-  Network(Runtime& rt, ParamStore& params, const ModelConfig& config, int batch, bool training);
+  /// `input`: the layout images arrive in. Unset, the network takes what its first convolution
+  /// reads (NCHW or NHWC) and NHWC for a blocked one; set, it reorders where the first
+  /// convolution wants another layout, so that networks of one model read the same images.
+  Network(Runtime& rt, ParamStore& params, const ModelConfig& config, int batch, bool training,
+          std::optional<ImageLayout> input = std::nullopt);
 
   int batch() const { return batch_; }
   ImageLayout input_layout() const { return layout_; }
@@ -40,7 +45,7 @@ class Network {
   const std::vector<LayerInfo>& layers() const { return layers_; }
 
  private:
-  void build_input(Build& b);
+  void build_input(Build& b, std::optional<ImageLayout> input);
 
   Runtime& rt_;
   int batch_;
@@ -50,7 +55,7 @@ class Network {
   std::unique_ptr<Conv> stem_conv_;
   std::unique_ptr<BatchNorm> stem_bn_;
   std::unique_ptr<Pooling> stem_pool_, head_pool_;
-  std::vector<std::unique_ptr<Bottleneck>> blocks_;  // training networks
+  std::vector<std::unique_ptr<Bottleneck>> blocks_;        // training networks
   std::vector<std::unique_ptr<FoldedBottleneck>> folded_;  // inference networks: BN folded
   std::unique_ptr<Dense> dense_;
   std::unique_ptr<SoftmaxCrossEntropy> head_;
