@@ -77,13 +77,24 @@ BatchNorm::BatchNorm(Build& b, const std::string& name, const Act& in, bool relu
   fwd_ = b.rt.make<bn_fwd>(pd, name + " fwd", args);
   if (!b.training) return;
 
-  bn_bwd::desc bd(dnnl::prop_kind::backward, out_.grad.get_desc(), md, epsilon, f);
+  // One layout serves both gradients in oneDNN's backward: the input's. (A residual add can hand
+  // this layer a gradient in its other branch's layout, seen with 8 channels on AVX-512.)
+  bn_bwd::desc bd(dnnl::prop_kind::backward, md, md, epsilon, f);
   bn_bwd::primitive_desc bpd(bd, b.rt.attr(), b.rt.engine(), pd);
+  dnnl::memory diff_dst = out_.grad, diff_src = in.grad;
+  if (diff_dst.get_desc() != bpd.diff_dst_desc()) {
+    diff_dst = b.rt.memory(bpd.diff_dst_desc());
+    grad_in_ = b.rt.reorder(out_.grad, diff_dst, name + " diff_dst->bwd");
+  }
+  if (diff_src && diff_src.get_desc() != bpd.diff_src_desc()) {
+    diff_src = b.rt.memory(bpd.diff_src_desc());
+    grad_out_ = b.rt.reorder(diff_src, in.grad, name + " bwd->diff_src");
+  }
   std::unordered_map<int, dnnl::memory> bargs = {
       {DNNL_ARG_SRC, in.value},        {DNNL_ARG_MEAN, mean_},
-      {DNNL_ARG_VARIANCE, variance_},  {DNNL_ARG_DIFF_DST, out_.grad},
+      {DNNL_ARG_VARIANCE, variance_},  {DNNL_ARG_DIFF_DST, diff_dst},
       {DNNL_ARG_SCALE, gamma.value},   {DNNL_ARG_SHIFT, beta.value},
-      {DNNL_ARG_DIFF_SRC, in.grad},    {DNNL_ARG_DIFF_SCALE, gamma.grad},
+      {DNNL_ARG_DIFF_SRC, diff_src},   {DNNL_ARG_DIFF_SCALE, gamma.grad},
       {DNNL_ARG_DIFF_SHIFT, beta.grad}};
   if (workspace) bargs[DNNL_ARG_WORKSPACE] = workspace;
   bwd_ = b.rt.make<bn_bwd>(bpd, name + " bwd", bargs);
@@ -127,8 +138,10 @@ void BatchNorm::forward(dnnl::stream& s) const {
 }
 
 void BatchNorm::backward(dnnl::stream& s) const {
+  if (grad_in_.valid()) grad_in_.run(s);
   if (sync_ && sync_->last_synced) return backward_sync(s);
   bwd_.run(s);
+  if (grad_out_.valid()) grad_out_.run(s);
 }
 
 void BatchNorm::forward_sync(dnnl::stream& s) const {
@@ -149,7 +162,7 @@ void BatchNorm::forward_sync(dnnl::stream& s) const {
     y.stats[2 * c] = static_cast<double>(reduce_);
   });
   prof.time(name_ + " fwd sync allreduce",
-        [&] { rt_->collectives().comm->allreduce_sum(y.stats.data(), y.stats.size()); });
+            [&] { rt_->collectives().comm->allreduce_sum(y.stats.data(), y.stats.size()); });
   const double count = y.stats[2 * c];
   float* mean = floats(mean_);
   float* var = floats(variance_);
@@ -173,8 +186,9 @@ void BatchNorm::backward_sync(dnnl::stream& s) const {
   const float* sb = floats(y.beta_grad);
   std::copy(sg, sg + c, y.grad_sums.begin());
   std::copy(sb, sb + c, y.grad_sums.begin() + c);
-  prof.time(name_ + " bwd sync allreduce",
-        [&] { rt_->collectives().comm->allreduce_sum(y.grad_sums.data(), y.grad_sums.size()); });
+  prof.time(name_ + " bwd sync allreduce", [&] {
+    rt_->collectives().comm->allreduce_sum(y.grad_sums.data(), y.grad_sums.size());
+  });
   const float* gamma = floats(y.gamma);
   const float* mean = floats(mean_);
   const float* var = floats(variance_);

@@ -45,6 +45,9 @@ class BatchNorm {
   Act in_, out_;
   dnnl::memory mean_, variance_, moving_mean_, moving_variance_;
   Op fwd_, bwd_;
+  // Where the output's gradient (shared with a residual add) or the input's is in another layout
+  // than the input: oneDNN's backward takes one layout for both, the input's.
+  Op grad_in_, grad_out_;
   std::unique_ptr<Sync> sync_;
 };
 
