@@ -58,13 +58,28 @@ void Dense::build_backward(Build& b, const Act& in, const conv_fwd::primitive_de
                            const Slot& w, const Slot& bias) {
   const dnnl::memory::desc dd_md = f.dst_desc();
   const dnnl::memory diff_dst = b.rt.wrap(dd_md, out_.grad.get_data_handle());
-  conv_bwd_weights::desc wd(dnnl::algorithm::convolution_direct, f.src_desc(), w.md, bias.md,
-                            dd_md, kOne, kZero, kZero);
-  conv_bwd_weights::primitive_desc wpd(wd, b.rt.attr(), b.rt.engine(), f);
+  auto make_pd = [&](const dnnl::memory::desc& wei) {
+    conv_bwd_weights::desc wd(dnnl::algorithm::convolution_direct, f.src_desc(), wei, bias.md,
+                              dd_md, kOne, kZero, kZero);
+    return conv_bwd_weights::primitive_desc(wd, b.rt.attr(), b.rt.engine(), f);
+  };
+  conv_bwd_weights::primitive_desc wpd = make_pd(w.md);
+  dnnl::memory diff_weights = w.grad;
+  // On AVX-512 no direct kernel writes the forward's weight layout here (oneDNN 2.6 falls back
+  // to its reference kernel): the gradient comes out in the kernel's layout, and a planned
+  // reorder (6 x 2048 floats for ResNet-50) puts it in the arena.
+  if (!is_direct_kernel(wpd.impl_info_str())) {
+    conv_bwd_weights::primitive_desc alt = make_pd(any_md(w.md.dims()));
+    if (is_direct_kernel(alt.impl_info_str())) {
+      wpd = alt;
+      diff_weights = b.rt.memory(wpd.diff_weights_desc());
+      grad_to_arena_ = b.rt.reorder(diff_weights, w.grad, name_ + " grad->arena");
+    }
+  }
   bwd_weights_ = b.rt.make<conv_bwd_weights>(wpd, name_ + " bwd_w",
                                              {{DNNL_ARG_SRC, in.value},
                                               {DNNL_ARG_DIFF_DST, diff_dst},
-                                              {DNNL_ARG_DIFF_WEIGHTS, w.grad},
+                                              {DNNL_ARG_DIFF_WEIGHTS, diff_weights},
                                               {DNNL_ARG_DIFF_BIAS, bias.grad}});
   if (!in.grad) return;
   bwd_data_ = conv_backward_data(b, name_, in.grad, w, diff_dst, kOne, kZero, f, weights_to_bwd_);
@@ -72,6 +87,7 @@ void Dense::build_backward(Build& b, const Act& in, const conv_fwd::primitive_de
 
 void Dense::backward(dnnl::stream& s) const {
   bwd_weights_.run(s);
+  if (grad_to_arena_.valid()) grad_to_arena_.run(s);
   if (!bwd_data_.valid()) return;
   if (weights_to_bwd_.valid()) weights_to_bwd_.run(s);
   bwd_data_.run(s);

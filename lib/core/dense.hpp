@@ -18,14 +18,14 @@ class Dense {
   const Act& out() const { return out_; }
   void forward(dnnl::stream& s) const { fwd_.run(s); }
   void backward(dnnl::stream& s) const;
-  int reorders() const { return weights_to_bwd_.valid() ? 1 : 0; }
+  int reorders() const { return weights_to_bwd_.valid() + grad_to_arena_.valid(); }
 
  private:
   void build_backward(Build& b, const Act& in, const dnnl::convolution_forward::primitive_desc& f,
                       const Slot& w, const Slot& bias);
   std::string name_;
   Act out_;
-  Op fwd_, bwd_weights_, bwd_data_, weights_to_bwd_;
+  Op fwd_, bwd_weights_, bwd_data_, weights_to_bwd_, grad_to_arena_;
 };
 
 class SoftmaxCrossEntropy {

@@ -654,7 +654,9 @@ TEST_P(DenseTest, BackwardMatchesNaive) {
                       naive::dense_backward_weights(n, f, o, x, dy)));
   EXPECT_TRUE(AllNear(read_param(env.params, "t.dense.bias", TensorRole::gradient),
                       naive::dense_backward_bias(n, o, dy)));
-  EXPECT_LE(dense->reorders(), 1);  // at most the weights into backward-data's layout
+  // At most the weights into backward-data's layout and (AVX-512) the weight gradient into the
+  // arena's.
+  EXPECT_LE(dense->reorders(), 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(
