@@ -356,6 +356,8 @@ TEST(ConvSharedWeightsTest, InferenceConvForAnotherBatchUsesTheTrainingWeights) 
 // parameters change: a second forward with new weights must use them, a third without changes
 // the same ones.
 TEST(ConvSharedWeightsTest, InferenceConvOverPositionsFollowsWeightChanges) {
+  // On AVX-512 oneDNN's inference kernels pick channels-last here, and the direct kernel runs.
+  if (!at_most_avx2()) GTEST_SKIP() << "oneDNN already ran above AVX2 in this process";
   ConvRun r(ConvCase{"train", {8, 16, 2, 2}, 16, 3, 1, 1, tag::nChw8c});
   InferenceConv inf(r, Shape{10, 16, 2, 2}, 16, 14);
   ASSERT_TRUE(inf.conv.over_positions());

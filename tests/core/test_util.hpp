@@ -35,6 +35,19 @@ struct LayerEnv {
   void wait() { rt.stream().wait(); }
 };
 
+/// Limits oneDNN to AVX2 for the rest of this process (ctest runs each test in its own), so
+/// that paths built for AVX2's 8-channel blocks are tested on AVX-512 machines too. False where
+/// oneDNN already ran above AVX2 in this process.
+inline bool at_most_avx2() {
+  try {
+    dnnl::set_max_cpu_isa(dnnl::cpu_isa::avx2);
+    return true;
+  } catch (const dnnl::error&) {
+    const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+    return isa == dnnl::cpu_isa::avx2 || isa == dnnl::cpu_isa::avx || isa == dnnl::cpu_isa::sse41;
+  }
+}
+
 inline dnnl::memory::desc desc4(const naive::Shape& s, tag t) {
   return {{s.n, s.c, s.h, s.w}, dt::f32, t};
 }
