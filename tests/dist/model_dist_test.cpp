@@ -133,7 +133,7 @@ std::vector<float> single_process(const ModelConfig& c, const Images& data, int 
 // SGD (see dist_test_util.hpp for why not Adam).
 TEST(DistributedModel, SyncBatchNormTwoRanksEqualOneProcess) {
   const ModelConfig c = tiny_config();
-  const int steps = 3;
+  const int steps = 2;
   const Images data = random_images(c, steps * 16, 7);
   DistributedConfig sync;
   sync.sync_batchnorm = true;
@@ -141,9 +141,11 @@ TEST(DistributedModel, SyncBatchNormTwoRanksEqualOneProcess) {
   std::vector<float> stats;
   const std::vector<float> one = single_process(c, data, 16, steps, sgd(), &stats);
   EXPECT_EQ(max_abs_diff(r[0].weights, r[1].weights), 0.0);
-  // Measured (this model, seed 7): 7e-7 after 1 step, 4e-6 after 2, 3.5e-5 after 4; one
+  // Measured (this model, seed 7, AVX2): 7e-7 after 1 step, 4e-6 after 2, 3.5e-5 after 4; one
   // process at 2 threads against 1 thread differs by 3e-8, 2e-7 and 1.6e-6 (summation order,
-  // amplified by every step alike).
+  // amplified by every step alike). On AVX-512, where oneDNN picks other kernels for 8 images
+  // than for 16, the third step gave 2.9e-4 and the fourth under 1e-4 again: two steps keep the
+  // test to the summation order.
   EXPECT_LT(max_abs_diff(r[0].weights, one), 1e-4);
   EXPECT_LT(max_abs_diff(r[0].stats, stats), 1e-4);
   // Without synchronization the ranks normalize with their own 8 images: a different model
