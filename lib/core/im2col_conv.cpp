@@ -11,7 +11,8 @@ namespace {
 // The maps it runs on: up to 4x4. Measured on this project's machine (2 threads, 32 images, 3x3,
 // direct / taps copied and 1x1, milliseconds): 4x4 with 256 channels forward 5.5 / 3.9 and
 // backward-weights 6.4 / 4.9; 8x8 with 128 channels 5.3 / 4.7 and 6.0 / 4.8, where copying the
-// taps (9.4 MB) eats most of it; 15x15 with 64 channels 4.2 / 3.5 and 5.6 / 5.0 before a 16.6 MB copy.
+// taps (9.4 MB) eats most of it; 15x15 with 64 channels 4.2 / 3.5 and 5.6 / 5.0 before a 16.6 MB
+// copy.
 constexpr dnnl::memory::dim kMaxPositions = 16;
 // Like the positions convolution: the 1x1 kernels block over N*H*W, too few rows below this.
 constexpr dnnl::memory::dim kMinImages = 8;
@@ -55,8 +56,11 @@ std::unique_ptr<Im2colConv> Im2colConv::make(Build& b, const std::string& name, 
   const dnnl::memory::dims d = in.desc().dims();
   const dnnl::memory::dim n = d[0], ci = d[1], h = d[2], wd = d[3];
   const dnnl::memory::dim co = w.md.dims()[0], taps = kernel * kernel;
+  // AVX2's 8-channel blocks only. With AVX-512's 16-channel blocks the direct kernels won: stage
+  // 4 of ResNet-50 over copied taps made the training step 1.03 to 1.05 times slower (two models
+  // in one process stepping in turn, medians of 21 and 31 pairs, 2026-12-05).
   const int block = channel_block(in.desc());
-  if (block == 0 || ci % block != 0 || out.desc().dims() != dnnl::memory::dims({n, co, h, wd}) ||
+  if (block != 8 || ci % block != 0 || out.desc().dims() != dnnl::memory::dims({n, co, h, wd}) ||
       out.grad.get_desc() != out.desc())
     return nullptr;
   SIGNSNET_CHECK(bias.md == dnnl::memory::desc({co}, dt::f32, tag::x), "bias layout of " + name);
@@ -65,14 +69,15 @@ std::unique_ptr<Im2colConv> Im2colConv::make(Build& b, const std::string& name, 
   const dnnl::memory::desc cols_md({n, taps * ci, h, wd}, dt::f32,
                                    block == 8 ? tag::nChw8c : tag::nChw16c);
   const dnnl::memory::dims one = {1, 1}, zero = {0, 0};
-  conv_fwd::desc fd(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
-                    cols_md, any_md({co, taps * ci, 1, 1}), bias.md, out.desc(), one, zero, zero);
+  conv_fwd::desc fd(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, cols_md,
+                    any_md({co, taps * ci, 1, 1}), bias.md, out.desc(), one, zero, zero);
   conv_fwd::primitive_desc f(fd, b.rt.attr(), b.rt.engine());
   if (!is_direct_kernel(f.impl_info_str()) || f.src_desc() != cols_md ||
       f.dst_desc() != out.desc() || !blocks_divide(f.weights_desc(), co, ci))
     return nullptr;
   conv_bwd_weights::desc wdsc(dnnl::algorithm::convolution_direct, cols_md,
-                              any_md(f.weights_desc().dims()), bias.md, out.desc(), one, zero, zero);
+                              any_md(f.weights_desc().dims()), bias.md, out.desc(), one, zero,
+                              zero);
   conv_bwd_weights::primitive_desc bw(wdsc, b.rt.attr(), b.rt.engine(), f);
   if (!is_direct_kernel(bw.impl_info_str()) || bw.src_desc() != cols_md ||
       bw.diff_dst_desc() != out.desc() || !blocks_divide(bw.diff_weights_desc(), co, ci))
@@ -109,21 +114,22 @@ std::unique_ptr<Im2colConv> Im2colConv::make(Build& b, const std::string& name, 
             name + " tap" + tap + "->cols"));
       }
       const dnnl::memory::desc tap_md = w.md.submemory_desc(tap_dims, {0, 0, ky, kx});
-      l.assemble_.push_back(b.rt.reorder(
-          view_of(w.value, tap_md),
-          b.rt.wrap(big_w.get_desc().submemory_desc(tap_dims, {0, t * ci, 0, 0}),
-                    big_w.get_data_handle()),
-          name + " tap" + tap + "->1x1"));
-      l.fold_.push_back(b.rt.reorder(
-          b.rt.wrap(big_dw.get_desc().submemory_desc(tap_dims, {0, t * ci, 0, 0}),
-                    big_dw.get_data_handle()),
-          view_of(w.grad, tap_md), name + " 1x1->tap" + tap + " grad"));
+      l.assemble_.push_back(
+          b.rt.reorder(view_of(w.value, tap_md),
+                       b.rt.wrap(big_w.get_desc().submemory_desc(tap_dims, {0, t * ci, 0, 0}),
+                                 big_w.get_data_handle()),
+                       name + " tap" + tap + "->1x1"));
+      l.fold_.push_back(
+          b.rt.reorder(b.rt.wrap(big_dw.get_desc().submemory_desc(tap_dims, {0, t * ci, 0, 0}),
+                                 big_dw.get_data_handle()),
+                       view_of(w.grad, tap_md), name + " 1x1->tap" + tap + " grad"));
     }
   }
-  l.fwd_ = b.rt.make<conv_fwd>(
-      f, name + " fwd",
-      {{DNNL_ARG_SRC, cols}, {DNNL_ARG_WEIGHTS, big_w}, {DNNL_ARG_BIAS, bias.value},
-       {DNNL_ARG_DST, out.value}});
+  l.fwd_ = b.rt.make<conv_fwd>(f, name + " fwd",
+                               {{DNNL_ARG_SRC, cols},
+                                {DNNL_ARG_WEIGHTS, big_w},
+                                {DNNL_ARG_BIAS, bias.value},
+                                {DNNL_ARG_DST, out.value}});
   l.bwd_weights_ = b.rt.make<conv_bwd_weights>(bw, name + " bwd_w",
                                                {{DNNL_ARG_SRC, cols},
                                                 {DNNL_ARG_DIFF_DST, out.grad},
