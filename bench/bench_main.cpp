@@ -115,11 +115,11 @@ int main(int argc, char** argv) {
   const bool breakdown = take_flag(argc, argv, "--breakdown", nullptr);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  const double peak = machine_peak_gflops(), gbps = read_gbps();
+  const signsnet::Model& model = cached_model(32);
+  const double peak = machine_peak_gflops(), gbps = read_gbps(weight_bytes(model));
   benchmark::AddCustomContext("peak_gflops", std::to_string(peak));
   benchmark::AddCustomContext("threads", std::to_string(signsnet::Model::threads()));
   benchmark::AddCustomContext("read_gbps", std::to_string(gbps));
-  const signsnet::Model& model = cached_model(32);
   for (const int batch : {1, 32}) {
     const std::string key = "inference_floor_ms_batch" + std::to_string(batch);
     benchmark::AddCustomContext(

@@ -1,6 +1,7 @@
 #include "flops.hpp"
 
 #include <benchmark/benchmark.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -99,31 +100,60 @@ double peak_gflops() {
   return 2.0 * n * n * n / best * 1e-9;
 }
 
-double read_gbps() {
+namespace {
+
+// The widest loads the CPU has, chosen at load time (GCC; other compilers build the baseline).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define SIGNSNET_BENCH_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define SIGNSNET_BENCH_CLONES
+#endif
+
+// ORs [begin, end) of `p` together in four independent chains, so that the loads, not a
+// dependency, set the pace. `n` is a multiple of 64 floats.
+SIGNSNET_BENCH_CLONES std::uint32_t or_all(const std::uint32_t* p, std::size_t n) {
+  std::uint32_t a[16] = {}, b[16] = {}, c[16] = {}, d[16] = {};
+  for (std::size_t i = 0; i < n; i += 64)
+    for (int l = 0; l < 16; ++l) {
+      a[l] |= p[i + l];
+      b[l] |= p[i + 16 + l];
+      c[l] |= p[i + 32 + l];
+      d[l] |= p[i + 48 + l];
+    }
+  std::uint32_t r = 0;
+  for (int l = 0; l < 16; ++l) r |= a[l] | b[l] | c[l] | d[l];
+  return r;
+}
+
+}  // namespace
+
+std::size_t weight_bytes(const Model& model) {
+  std::size_t n = 0;
+  for (const TensorInfo& t : model.tensors())
+    if (t.kind == TensorKind::weight) n += static_cast<std::size_t>(product(t.shape));
+  return n * sizeof(float);
+}
+
+double read_gbps(std::size_t bytes) {
   if (const char* v = std::getenv("SIGNSNET_READ_GBPS")) return std::atof(v);
-  using Vec = std::uint64_t __attribute__((vector_size(16)));  // one SSE2 register
-  const std::size_t vectors = (std::size_t{256} << 20) / sizeof(Vec);
-  std::vector<Vec> buffer(vectors);
+  const int threads = omp_get_max_threads();
+  const std::size_t chunk = (bytes / sizeof(std::uint32_t) / threads + 63) / 64 * 64;
+  std::vector<std::uint32_t> buffer(chunk * threads);
 #pragma omp parallel for schedule(static)
-  for (std::size_t i = 0; i < vectors; ++i) buffer[i] = Vec{i, ~i};  // touched by its reader
+  for (std::size_t i = 0; i < buffer.size(); ++i) buffer[i] = static_cast<std::uint32_t>(i);
   double best = 1e30;
-  for (int rep = 0; rep < 5; ++rep) {
+  for (int rep = 0; rep < 6; ++rep) {
     const auto start = std::chrono::steady_clock::now();
-#pragma omp parallel
+#pragma omp parallel num_threads(threads)
     {
-      // Four independent chains of 16-byte loads, so that memory, not a dependency, sets the pace.
-      Vec a{}, b{}, c{}, d{};
-#pragma omp for schedule(static)
-      for (std::size_t i = 0; i < vectors; i += 4) {
-        a |= buffer[i], b |= buffer[i + 1], c |= buffer[i + 2], d |= buffer[i + 3];
-      }
-      Vec all = (a | b) | (c | d);
-      benchmark::DoNotOptimize(all);
+      // Each thread reads the part it wrote, as each inference pass re-reads the same weights.
+      const std::uint32_t r = or_all(buffer.data() + chunk * omp_get_thread_num(), chunk);
+      benchmark::DoNotOptimize(r);
     }
     const std::chrono::duration<double> t = std::chrono::steady_clock::now() - start;
     if (rep > 0) best = std::min(best, t.count());  // the first pass warms the page tables
   }
-  return static_cast<double>(vectors * sizeof(Vec)) / best * 1e-9;
+  return static_cast<double>(buffer.size() * sizeof(std::uint32_t)) / best * 1e-9;
 }
 
 double layerwise_inference_floor_ms(const Model& model, int batch, double peak_gflops, double gbps,

@@ -2,6 +2,7 @@
 // percent-of-peak figures.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -21,9 +22,14 @@ double backward_flops(const Model& model, const std::string& prefix);
 /// SIGNSNET_PEAK_GFLOPS overrides it.
 double peak_gflops();
 
-/// GB/s at which all threads read a 256 MiB buffer (far beyond the caches): how fast weights that
-/// do not stay cached can arrive. SIGNSNET_READ_GBPS overrides it.
-double read_gbps();
+/// Bytes of the model's weights (fp32; convolutions and the dense layer).
+std::size_t weight_bytes(const Model& model);
+
+/// GB/s at which all threads read, again and again, a buffer of `bytes` (the model's weights):
+/// how fast an inference pass can bring its weights in, from whatever level of the memory
+/// hierarchy keeps them between passes, with the widest loads the CPU has. SIGNSNET_READ_GBPS
+/// overrides it.
+double read_gbps(std::size_t bytes);
 
 /// A lower bound on one inference pass at `batch` images, in ms, for any implementation that runs
 /// the weighted layers one after another (as oneDNN primitives do): the sum over the layers whose

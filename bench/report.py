@@ -101,7 +101,8 @@ def main(argv=None):
            f"{ctx.get('threads', '?')} threads. Peak (fp32 oneDNN matmul 2048^3, measured at start): "
            f"{peak:,.1f} GFLOP/s."]
     if ctx.get("read_gbps"):
-        out.append(f"Memory read bandwidth (all threads, 256 MiB, measured at start): "
+        out.append(f"Read bandwidth (all threads re-reading a buffer the size of the weights, "
+                   f"measured at start): "
                    f"{float(ctx['read_gbps']):,.1f} GB/s. Layer-by-layer inference floor at that "
                    f"peak and bandwidth (flops.hpp): batch 1 "
                    f"{float(ctx.get('inference_floor_ms_batch1', 0)):,.2f} ms, batch 32 "
