@@ -6,13 +6,13 @@
 
 #include "core/positions_conv.hpp"
 
-// The transforms are additions of 8-float vectors: built for AVX2 as well as for the baseline,
-// the AVX2 copy chosen at load time where the CPU has it (1.5 to 2 times faster on this project's
-// machine).
+// The transforms are additions of 8- or 16-float vectors (the channel blocks of AVX2's and
+// AVX-512's layouts): built for AVX-512, AVX2 and the baseline, the widest copy the CPU runs chosen
+// at load time (AVX2's 1.5 to 2 times faster than the baseline on the AVX2 machine).
 // GCC only: clang (the fuzz build) refuses to make a member function multiversioned after the
 // class uses it, and builds the baseline loops.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define SIGNSNET_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#define SIGNSNET_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define SIGNSNET_VECTOR_CLONES
 #endif
@@ -36,7 +36,27 @@ constexpr dnnl::memory::dim kMinInferenceImages = 8;
 // 4's 4x4 maps the products ran 1.2 to 1.4 times faster but the transformed weights, 2.25 times
 // larger, cost more than that saved (stage 4 0.94 and 0.79 times as fast in two profiled steps).
 constexpr dnnl::memory::dim kLargeTilesFrom = 8;
-constexpr dnnl::memory::dim kBlock = 8;  // nChw8c, OIhw8i8o: the AVX2 layouts these loops read
+// The channel blocks these loops read: nChw8c and OIhw8i8o (AVX2) or nChw16c and OIhw16i16o
+// (AVX-512).
+constexpr dnnl::memory::dim kMinBlock = 8;
+tag act_tag(int block) {
+  return block == 16 ? tag::nChw16c : tag::nChw8c;
+}
+tag weights_tag(int block) {
+  return block == 16 ? tag::OIhw16i16o : tag::OIhw8i8o;
+}
+// Backward-data's blocking of the transformed weights: each block transposed (AVX2), or the
+// blocks' order as well (AVX-512).
+tag weights_bwd_tag(int block) {
+  return block == 16 ? tag::IOhw16o16i : tag::OIhw8o8i;
+}
+// The same per transformed position, as groups: each position's weights stay contiguous.
+tag grouped_weights_tag(int block) {
+  return block == 16 ? tag::gOIhw16i16o : tag::gOIhw8i8o;
+}
+tag grouped_weights_bwd_tag(int block) {
+  return block == 16 ? tag::gIOhw16o16i : tag::gOIhw8o8i;
+}
 constexpr int kTaps = 9;
 
 using conv_fwd = dnnl::convolution_forward;
@@ -132,8 +152,8 @@ int WinogradConv::tile_size(dnnl::memory::dim h, dnnl::memory::dim w) {
 bool WinogradConv::fits(const dnnl::memory::desc& in, dnnl::memory::dim out_channels, int kernel,
                         int pad) {
   const dnnl::memory::dims d = in.dims();
-  return kernel == 3 && pad == 1 && d[1] >= kMinChannels && d[1] % kBlock == 0 &&
-         out_channels % kBlock == 0 && d[2] >= 2 && d[3] >= 2 &&
+  return kernel == 3 && pad == 1 && d[1] >= kMinChannels && d[1] % kMinBlock == 0 &&
+         out_channels % kMinBlock == 0 && d[2] >= 2 && d[3] >= 2 &&
          !PositionsConv::fits(in, kernel, pad);
 }
 
@@ -162,20 +182,24 @@ std::unique_ptr<WinogradConv> WinogradConv::build(Build& b, const std::string& n
   const bool training = static_cast<bool>(wt.grad);
   const dnnl::memory::dims d = in.desc().dims();
   const int m = tile_size(d[2], d[3]);
-  Shape sh{d[0], d[1], out.desc().dims()[1], d[2], d[3], (d[2] + m - 1) / m, (d[3] + m - 1) / m, m};
+  const int block = channel_block(in.desc());
+  if (block == 0) return nullptr;
+  Shape sh{d[0], d[1], out.desc().dims()[1], d[2], d[3], (d[2] + m - 1) / m, (d[3] + m - 1) / m,
+           m,    block};
   // The loops below read and write these layouts; elsewhere the direct kernel stays.
-  const dnnl::memory::desc in_md({sh.n, sh.c, sh.h, sh.w}, dt::f32, tag::nChw8c);
-  const dnnl::memory::desc out_md({sh.n, sh.k, sh.h, sh.w}, dt::f32, tag::nChw8c);
-  if (in.desc() != in_md || out.desc() != out_md || (training && out.grad.get_desc() != out_md) ||
-      (in.grad && in.grad.get_desc() != in_md) ||
-      wt.md != dnnl::memory::desc({sh.k, sh.c, 3, 3}, dt::f32, tag::OIhw8i8o))
+  const tag act = act_tag(block);
+  const dnnl::memory::desc in_md({sh.n, sh.c, sh.h, sh.w}, dt::f32, act);
+  const dnnl::memory::desc out_md({sh.n, sh.k, sh.h, sh.w}, dt::f32, act);
+  if (sh.c % block != 0 || sh.k % block != 0 || in.desc() != in_md || out.desc() != out_md ||
+      (training && out.grad.get_desc() != out_md) || (in.grad && in.grad.get_desc() != in_md) ||
+      wt.md != dnnl::memory::desc({sh.k, sh.c, 3, 3}, dt::f32, weights_tag(block)))
     return nullptr;
 
   // One transformed position: all tiles of the batch as one image N*T tall.
-  const dnnl::memory::desc src_md({1, sh.c, sh.tiles(), 1}, dt::f32, tag::nChw8c);
-  const dnnl::memory::desc dst_md({1, sh.k, sh.tiles(), 1}, dt::f32, tag::nChw8c);
-  const dnnl::memory::desc u_md({sh.k, sh.c, 1, 1}, dt::f32, tag::OIhw8i8o);
-  const dnnl::memory::desc u_bwd_md({sh.k, sh.c, 1, 1}, dt::f32, tag::OIhw8o8i);
+  const dnnl::memory::desc src_md({1, sh.c, sh.tiles(), 1}, dt::f32, act);
+  const dnnl::memory::desc dst_md({1, sh.k, sh.tiles(), 1}, dt::f32, act);
+  const dnnl::memory::desc u_md({sh.k, sh.c, 1, 1}, dt::f32, weights_tag(block));
+  const dnnl::memory::desc u_bwd_md({sh.k, sh.c, 1, 1}, dt::f32, weights_bwd_tag(block));
   const dnnl::memory::dims one = {1, 1}, zero = {0, 0};
   const auto prop =
       training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
@@ -219,17 +243,19 @@ std::unique_ptr<WinogradConv> WinogradConv::build(Build& b, const std::string& n
   l.b_ = wt.bias;
   l.db_ = wt.bias_grad;
   const dnnl::memory::dims all_u = {sh.positions() * sh.k, sh.c, 1, 1};
-  l.u_ = b.rt.memory({all_u, dt::f32, tag::OIhw8i8o});
-  if (training) l.du_ = b.rt.memory({all_u, dt::f32, tag::OIhw8i8o});
+  l.u_ = b.rt.memory({all_u, dt::f32, weights_tag(block)});
+  if (training) l.du_ = b.rt.memory({all_u, dt::f32, weights_tag(block)});
   if (training && in.grad) {
-    // Backward-data reads the transformed weights with each 8x8 block transposed: a planned
-    // reorder (jit) when the weights changed, about half the time of transposing in the loop.
-    l.u_bwd_ = b.rt.memory({all_u, dt::f32, tag::OIhw8o8i});
-    l.to_bwd_ = b.rt.reorder(l.u_, l.u_bwd_, name + " weights->bwd_d");
+    // Backward-data reads the transformed weights with each block transposed: a planned reorder
+    // (jit) when the weights changed, about half the time of transposing in the loop.
+    const dnnl::memory::dims grouped = {sh.positions(), sh.k, sh.c, 1, 1};
+    l.u_bwd_ = b.rt.memory({grouped, dt::f32, grouped_weights_bwd_tag(block)});
+    l.to_bwd_ = b.rt.reorder(
+        b.rt.wrap({grouped, dt::f32, grouped_weights_tag(block)}, l.u_.get_data_handle()), l.u_bwd_,
+        name + " weights->bwd_d");
   }
   std::string key = " " + std::to_string(sh.m) + " " + std::to_string(sh.tiles()) + " ";
-  const dnnl::memory::desc in_tiles_md({1, sh.positions() * sh.c, sh.tiles(), 1}, dt::f32,
-                                       tag::nChw8c);
+  const dnnl::memory::desc in_tiles_md({1, sh.positions() * sh.c, sh.tiles(), 1}, dt::f32, act);
   // Training keeps each layer's transformed input for backward-weights: the step took 0.984,
   // 0.995 and 0.976 times as long as when transforming it again into a shared buffer (median
   // ratio of 20 alternating steps, three runs). The gradients and inference share buffers.
@@ -238,7 +264,7 @@ std::unique_ptr<WinogradConv> WinogradConv::build(Build& b, const std::string& n
   if (training && in.grad)
     l.in_grad_tiles_ = b.rt.shared("winograd in grad" + key + std::to_string(sh.c), in_tiles_md);
   l.out_tiles_ = b.rt.shared("winograd out" + key + std::to_string(sh.k),
-                             {{1, sh.positions() * sh.k, sh.tiles(), 1}, dt::f32, tag::nChw8c});
+                             {{1, sh.positions() * sh.k, sh.tiles(), 1}, dt::f32, act});
 
   const Op fwd = b.rt.make<conv_fwd>(f, name + (training ? " fwd" : " fwd folded"), {});
   const Op bwd_d = training && in.grad ? b.rt.make<conv_bwd_data>(*bd, name + " bwd_d", {}) : Op{};
@@ -299,27 +325,31 @@ void WinogradConv::backward(dnnl::stream& s) const {
 // per-plane (or per-block) work for the layer's tile size, inlined into both copies (the header
 // declares those bodies always_inline: a call to an out-of-line copy would run baseline code).
 
-// U = G g G^T for every (output, input) channel pair. Both layouts keep 8x8 blocks of (input,
-// output) channels in the same order of blocks, so each block of 64 lanes transforms on its own.
+// U = G g G^T for every (output, input) channel pair. Both layouts keep BxB blocks of (input,
+// output) channels in the same order of blocks, so each block of B*B lanes transforms on its own.
 SIGNSNET_VECTOR_CLONES void WinogradConv::transform_weights() const {
   const float* g = data(w_);
   float* u = data(u_);
   const bool large = sh_.m == 4;
-  const std::ptrdiff_t blocks = (sh_.k / kBlock) * (sh_.c / kBlock), step = sh_.k * sh_.c;
+  const std::ptrdiff_t blocks = (sh_.k / sh_.block) * (sh_.c / sh_.block), step = sh_.k * sh_.c;
 #pragma omp parallel for schedule(static)
   for (std::ptrdiff_t blk = 0; blk < blocks; ++blk) {
-    if (large)
-      weights_block<4>(g, u, blk, step);
+    if (large && sh_.block == 16)
+      weights_block<4, 16>(g, u, blk, step);
+    else if (large)
+      weights_block<4, 8>(g, u, blk, step);
+    else if (sh_.block == 16)
+      weights_block<2, 16>(g, u, blk, step);
     else
-      weights_block<2>(g, u, blk, step);
+      weights_block<2, 8>(g, u, blk, step);
   }
 }
 
-template <int M>
+template <int M, int B>
 inline void WinogradConv::weights_block(const float* g, float* u, std::ptrdiff_t blk,
                                         std::ptrdiff_t step) {
   using T = Tile<M>;
-  constexpr int a = T::kAlpha, lanes = kBlock * kBlock;
+  constexpr int a = T::kAlpha, lanes = B * B;
   float r[a][3][lanes];  // G g
   float t[a][lanes];     // one row of G g G^T
   combine<a, 3, 3 * lanes, typename T::G>(g + blk * kTaps * lanes, &r[0][0][0]);
@@ -336,45 +366,49 @@ inline void WinogradConv::weights_block(const float* g, float* u, std::ptrdiff_t
 // map: the padding).
 SIGNSNET_VECTOR_CLONES void WinogradConv::input_to_tiles(const float* x, float* v) const {
   const Shape sh = sh_;
-  const std::ptrdiff_t cblocks = sh.c / kBlock;
+  const std::ptrdiff_t cblocks = sh.c / sh.block;
 #pragma omp parallel for collapse(2) schedule(static)
   for (std::ptrdiff_t n = 0; n < sh.n; ++n) {
     for (std::ptrdiff_t cb = 0; cb < cblocks; ++cb) {
-      if (sh.m == 4)
-        input_plane<4>(sh, x, v, n, cb);
+      if (sh.m == 4 && sh.block == 16)
+        input_plane<4, 16>(sh, x, v, n, cb);
+      else if (sh.m == 4)
+        input_plane<4, 8>(sh, x, v, n, cb);
+      else if (sh.block == 16)
+        input_plane<2, 16>(sh, x, v, n, cb);
       else
-        input_plane<2>(sh, x, v, n, cb);
+        input_plane<2, 8>(sh, x, v, n, cb);
     }
   }
 }
 
-template <int M>
+template <int M, int B>
 inline void WinogradConv::input_plane(const Shape& sh, const float* x, float* v, std::ptrdiff_t n,
                                       std::ptrdiff_t cb) {
   using T = Tile<M>;
   constexpr int a = T::kAlpha;
-  const std::ptrdiff_t cblocks = sh.c / kBlock, tiles = sh.tiles();
-  const std::ptrdiff_t next = cblocks * tiles * kBlock;  // from one position to the next
-  const float* plane = x + (n * cblocks + cb) * sh.h * sh.w * kBlock;
+  const std::ptrdiff_t cblocks = sh.c / B, tiles = sh.tiles();
+  const std::ptrdiff_t next = cblocks * tiles * B;  // from one position to the next
+  const float* plane = x + (n * cblocks + cb) * sh.h * sh.w * B;
   for (std::ptrdiff_t ty = 0; ty < sh.th; ++ty) {
     for (std::ptrdiff_t tx = 0; tx < sh.tw; ++tx) {
-      float d[a][a][kBlock], r[a][a][kBlock], row[a][kBlock];
+      float d[a][a][B], r[a][a][B], row[a][B];
       for (int i = 0; i < a; ++i) {
         const std::ptrdiff_t yy = M * ty - 1 + i;
         for (int j = 0; j < a; ++j) {
           const std::ptrdiff_t xx = M * tx - 1 + j;
           const bool inside = yy >= 0 && yy < sh.h && xx >= 0 && xx < sh.w;
-          const float* p = plane + (yy * sh.w + xx) * kBlock;
-          for (int l = 0; l < kBlock; ++l) d[i][j][l] = inside ? p[l] : 0.0f;
+          const float* p = plane + (yy * sh.w + xx) * B;
+          for (int l = 0; l < B; ++l) d[i][j][l] = inside ? p[l] : 0.0f;
         }
       }
-      combine<a, a, a * kBlock, typename T::BT>(&d[0][0][0], &r[0][0][0]);  // B^T d
+      combine<a, a, a * B, typename T::BT>(&d[0][0][0], &r[0][0][0]);  // B^T d
       const std::ptrdiff_t q = (n * sh.th + ty) * sh.tw + tx;
       for (int i = 0; i < a; ++i) {
-        combine<a, a, kBlock, typename T::BT>(&r[i][0][0], &row[0][0]);  // row i of B^T d B
-        float* o = v + (i * a * cblocks + cb) * tiles * kBlock + q * kBlock;
+        combine<a, a, B, typename T::BT>(&r[i][0][0], &row[0][0]);  // row i of B^T d B
+        float* o = v + (i * a * cblocks + cb) * tiles * B + q * B;
         for (int j = 0; j < a; ++j)
-          for (int l = 0; l < kBlock; ++l) o[j * next + l] = row[j][l];
+          for (int l = 0; l < B; ++l) o[j * next + l] = row[j][l];
       }
     }
   }
@@ -386,45 +420,49 @@ SIGNSNET_VECTOR_CLONES void WinogradConv::tiles_to_output(const float* m, const 
                                                           float* y) const {
   const Shape sh = sh_;
   const bool relu = relu_;
-  const std::ptrdiff_t kblocks = sh.k / kBlock;
+  const std::ptrdiff_t kblocks = sh.k / sh.block;
 #pragma omp parallel for collapse(2) schedule(static)
   for (std::ptrdiff_t n = 0; n < sh.n; ++n) {
     for (std::ptrdiff_t kb = 0; kb < kblocks; ++kb) {
-      if (sh.m == 4)
-        output_plane<4>(sh, relu, m, bias, y, n, kb);
+      if (sh.m == 4 && sh.block == 16)
+        output_plane<4, 16>(sh, relu, m, bias, y, n, kb);
+      else if (sh.m == 4)
+        output_plane<4, 8>(sh, relu, m, bias, y, n, kb);
+      else if (sh.block == 16)
+        output_plane<2, 16>(sh, relu, m, bias, y, n, kb);
       else
-        output_plane<2>(sh, relu, m, bias, y, n, kb);
+        output_plane<2, 8>(sh, relu, m, bias, y, n, kb);
     }
   }
 }
 
-template <int M>
+template <int M, int B>
 inline void WinogradConv::output_plane(const Shape& sh, bool relu, const float* m,
                                        const float* bias, float* y, std::ptrdiff_t n,
                                        std::ptrdiff_t kb) {
   using T = Tile<M>;
   constexpr int a = T::kAlpha;
-  const std::ptrdiff_t kblocks = sh.k / kBlock, tiles = sh.tiles();
-  const std::ptrdiff_t next = kblocks * tiles * kBlock;
-  float* plane = y + (n * kblocks + kb) * sh.h * sh.w * kBlock;
-  const float* bb = bias + kb * kBlock;
+  const std::ptrdiff_t kblocks = sh.k / B, tiles = sh.tiles();
+  const std::ptrdiff_t next = kblocks * tiles * B;
+  float* plane = y + (n * kblocks + kb) * sh.h * sh.w * B;
+  const float* bb = bias + kb * B;
   for (std::ptrdiff_t ty = 0; ty < sh.th; ++ty) {
     for (std::ptrdiff_t tx = 0; tx < sh.tw; ++tx) {
       const std::ptrdiff_t q = (n * sh.th + ty) * sh.tw + tx;
-      float t[a][a][kBlock], r[M][a][kBlock], row[M][kBlock];
-      const float* p = m + (kb * tiles + q) * kBlock;
+      float t[a][a][B], r[M][a][B], row[M][B];
+      const float* p = m + (kb * tiles + q) * B;
       for (int i = 0; i < a * a; ++i)
-        for (int l = 0; l < kBlock; ++l) t[i / a][i % a][l] = p[i * next + l];
-      combine<M, a, a * kBlock, typename T::AT>(&t[0][0][0], &r[0][0][0]);  // A^T m
+        for (int l = 0; l < B; ++l) t[i / a][i % a][l] = p[i * next + l];
+      combine<M, a, a * B, typename T::AT>(&t[0][0][0], &r[0][0][0]);  // A^T m
       for (int i = 0; i < M; ++i) {
         const std::ptrdiff_t yy = M * ty + i;
         if (yy >= sh.h) break;
-        combine<M, a, kBlock, typename T::AT>(&r[i][0][0], &row[0][0]);  // row i of A^T m A
+        combine<M, a, B, typename T::AT>(&r[i][0][0], &row[0][0]);  // row i of A^T m A
         for (int j = 0; j < M; ++j) {
           const std::ptrdiff_t xx = M * tx + j;
           if (xx >= sh.w) break;
-          float* o = plane + (yy * sh.w + xx) * kBlock;
-          for (int l = 0; l < kBlock; ++l) {
+          float* o = plane + (yy * sh.w + xx) * B;
+          for (int l = 0; l < B; ++l) {
             const float s = bb[l] + row[j][l];
             o[l] = relu && s < 0.0f ? 0.0f : s;
           }
@@ -439,97 +477,105 @@ inline void WinogradConv::output_plane(const Shape& sh, bool relu, const float* 
 SIGNSNET_VECTOR_CLONES void WinogradConv::output_grad_to_tiles(const float* dy, float* dm,
                                                                float* dbias) const {
   const Shape sh = sh_;
-  const std::ptrdiff_t kblocks = sh.k / kBlock;
+  const std::ptrdiff_t kblocks = sh.k / sh.block;
 #pragma omp parallel for schedule(static)
   for (std::ptrdiff_t kb = 0; kb < kblocks; ++kb) {
-    if (sh.m == 4)
-      output_grad_block<4>(sh, dy, dm, dbias, kb);
+    if (sh.m == 4 && sh.block == 16)
+      output_grad_block<4, 16>(sh, dy, dm, dbias, kb);
+    else if (sh.m == 4)
+      output_grad_block<4, 8>(sh, dy, dm, dbias, kb);
+    else if (sh.block == 16)
+      output_grad_block<2, 16>(sh, dy, dm, dbias, kb);
     else
-      output_grad_block<2>(sh, dy, dm, dbias, kb);
+      output_grad_block<2, 8>(sh, dy, dm, dbias, kb);
   }
 }
 
-template <int M>
+template <int M, int B>
 inline void WinogradConv::output_grad_block(const Shape& sh, const float* dy, float* dm,
                                             float* dbias, std::ptrdiff_t kb) {
   using T = Tile<M>;
   constexpr int a = T::kAlpha;
-  const std::ptrdiff_t kblocks = sh.k / kBlock, tiles = sh.tiles();
-  const std::ptrdiff_t next = kblocks * tiles * kBlock;
-  float sum[kBlock] = {};
+  const std::ptrdiff_t kblocks = sh.k / B, tiles = sh.tiles();
+  const std::ptrdiff_t next = kblocks * tiles * B;
+  float sum[B] = {};
   for (std::ptrdiff_t n = 0; n < sh.n; ++n) {
-    const float* plane = dy + (n * kblocks + kb) * sh.h * sh.w * kBlock;
+    const float* plane = dy + (n * kblocks + kb) * sh.h * sh.w * B;
     for (std::ptrdiff_t ty = 0; ty < sh.th; ++ty) {
       for (std::ptrdiff_t tx = 0; tx < sh.tw; ++tx) {
-        float g[M][M][kBlock], r[a][M][kBlock], row[a][kBlock];
+        float g[M][M][B], r[a][M][B], row[a][B];
         for (int i = 0; i < M; ++i) {
           const std::ptrdiff_t yy = M * ty + i;
           for (int j = 0; j < M; ++j) {
             const std::ptrdiff_t xx = M * tx + j;
             const bool inside = yy < sh.h && xx < sh.w;
-            const float* p = plane + (yy * sh.w + xx) * kBlock;
-            for (int l = 0; l < kBlock; ++l) {
+            const float* p = plane + (yy * sh.w + xx) * B;
+            for (int l = 0; l < B; ++l) {
               g[i][j][l] = inside ? p[l] : 0.0f;
               sum[l] += g[i][j][l];
             }
           }
         }
-        combine<a, M, M * kBlock, typename T::A>(&g[0][0][0], &r[0][0][0]);  // A dy
+        combine<a, M, M * B, typename T::A>(&g[0][0][0], &r[0][0][0]);  // A dy
         const std::ptrdiff_t q = (n * sh.th + ty) * sh.tw + tx;
         for (int i = 0; i < a; ++i) {
-          combine<a, M, kBlock, typename T::A>(&r[i][0][0], &row[0][0]);  // row i of A dy A^T
-          float* o = dm + (i * a * kblocks + kb) * tiles * kBlock + q * kBlock;
+          combine<a, M, B, typename T::A>(&r[i][0][0], &row[0][0]);  // row i of A dy A^T
+          float* o = dm + (i * a * kblocks + kb) * tiles * B + q * B;
           for (int j = 0; j < a; ++j)
-            for (int l = 0; l < kBlock; ++l) o[j * next + l] = row[j][l];
+            for (int l = 0; l < B; ++l) o[j * next + l] = row[j][l];
         }
       }
     }
   }
-  for (int l = 0; l < kBlock; ++l) dbias[kb * kBlock + l] = sum[l];
+  for (int l = 0; l < B; ++l) dbias[kb * B + l] = sum[l];
 }
 
 // dx = sum over tiles of B dv B^T, each tile's alpha x alpha added where it lies inside the map
 // (the transpose of the input transform: neighbouring tiles overlap by two rows and columns).
 SIGNSNET_VECTOR_CLONES void WinogradConv::tiles_to_input_grad(const float* dv, float* dx) const {
   const Shape sh = sh_;
-  const std::ptrdiff_t cblocks = sh.c / kBlock;
+  const std::ptrdiff_t cblocks = sh.c / sh.block;
 #pragma omp parallel for collapse(2) schedule(static)
   for (std::ptrdiff_t n = 0; n < sh.n; ++n) {
     for (std::ptrdiff_t cb = 0; cb < cblocks; ++cb) {
-      if (sh.m == 4)
-        input_grad_plane<4>(sh, dv, dx, n, cb);
+      if (sh.m == 4 && sh.block == 16)
+        input_grad_plane<4, 16>(sh, dv, dx, n, cb);
+      else if (sh.m == 4)
+        input_grad_plane<4, 8>(sh, dv, dx, n, cb);
+      else if (sh.block == 16)
+        input_grad_plane<2, 16>(sh, dv, dx, n, cb);
       else
-        input_grad_plane<2>(sh, dv, dx, n, cb);
+        input_grad_plane<2, 8>(sh, dv, dx, n, cb);
     }
   }
 }
 
-template <int M>
+template <int M, int B>
 inline void WinogradConv::input_grad_plane(const Shape& sh, const float* dv, float* dx,
                                            std::ptrdiff_t n, std::ptrdiff_t cb) {
   using T = Tile<M>;
   constexpr int a = T::kAlpha;
-  const std::ptrdiff_t cblocks = sh.c / kBlock, tiles = sh.tiles();
-  const std::ptrdiff_t next = cblocks * tiles * kBlock;
-  float* plane = dx + (n * cblocks + cb) * sh.h * sh.w * kBlock;
-  std::memset(plane, 0, sizeof(float) * sh.h * sh.w * kBlock);
+  const std::ptrdiff_t cblocks = sh.c / B, tiles = sh.tiles();
+  const std::ptrdiff_t next = cblocks * tiles * B;
+  float* plane = dx + (n * cblocks + cb) * sh.h * sh.w * B;
+  std::memset(plane, 0, sizeof(float) * sh.h * sh.w * B);
   for (std::ptrdiff_t ty = 0; ty < sh.th; ++ty) {
     for (std::ptrdiff_t tx = 0; tx < sh.tw; ++tx) {
       const std::ptrdiff_t q = (n * sh.th + ty) * sh.tw + tx;
-      float t[a][a][kBlock], r[a][a][kBlock], row[a][kBlock];
-      const float* p = dv + (cb * tiles + q) * kBlock;
+      float t[a][a][B], r[a][a][B], row[a][B];
+      const float* p = dv + (cb * tiles + q) * B;
       for (int i = 0; i < a * a; ++i)
-        for (int l = 0; l < kBlock; ++l) t[i / a][i % a][l] = p[i * next + l];
-      combine<a, a, a * kBlock, typename T::B>(&t[0][0][0], &r[0][0][0]);  // B dv
+        for (int l = 0; l < B; ++l) t[i / a][i % a][l] = p[i * next + l];
+      combine<a, a, a * B, typename T::B>(&t[0][0][0], &r[0][0][0]);  // B dv
       for (int i = 0; i < a; ++i) {
         const std::ptrdiff_t yy = M * ty - 1 + i;
         if (yy < 0 || yy >= sh.h) continue;
-        combine<a, a, kBlock, typename T::B>(&r[i][0][0], &row[0][0]);  // row i of B dv B^T
+        combine<a, a, B, typename T::B>(&r[i][0][0], &row[0][0]);  // row i of B dv B^T
         for (int j = 0; j < a; ++j) {
           const std::ptrdiff_t xx = M * tx - 1 + j;
           if (xx < 0 || xx >= sh.w) continue;
-          float* o = plane + (yy * sh.w + xx) * kBlock;
-          for (int l = 0; l < kBlock; ++l) o[l] += row[j][l];
+          float* o = plane + (yy * sh.w + xx) * B;
+          for (int l = 0; l < B; ++l) o[l] += row[j][l];
         }
       }
     }
@@ -540,21 +586,25 @@ inline void WinogradConv::input_grad_plane(const Shape& sh, const float* dv, flo
 // weight gradient in the 3x3 weights' layout.
 SIGNSNET_VECTOR_CLONES void WinogradConv::weight_grad_from_tiles(const float* du, float* dw) const {
   const bool large = sh_.m == 4;
-  const std::ptrdiff_t blocks = (sh_.k / kBlock) * (sh_.c / kBlock), step = sh_.k * sh_.c;
+  const std::ptrdiff_t blocks = (sh_.k / sh_.block) * (sh_.c / sh_.block), step = sh_.k * sh_.c;
 #pragma omp parallel for schedule(static)
   for (std::ptrdiff_t blk = 0; blk < blocks; ++blk) {
-    if (large)
-      weight_grad_block<4>(du, dw, blk, step);
+    if (large && sh_.block == 16)
+      weight_grad_block<4, 16>(du, dw, blk, step);
+    else if (large)
+      weight_grad_block<4, 8>(du, dw, blk, step);
+    else if (sh_.block == 16)
+      weight_grad_block<2, 16>(du, dw, blk, step);
     else
-      weight_grad_block<2>(du, dw, blk, step);
+      weight_grad_block<2, 8>(du, dw, blk, step);
   }
 }
 
-template <int M>
+template <int M, int B>
 inline void WinogradConv::weight_grad_block(const float* du, float* dw, std::ptrdiff_t blk,
                                             std::ptrdiff_t step) {
   using T = Tile<M>;
-  constexpr int a = T::kAlpha, lanes = kBlock * kBlock;
+  constexpr int a = T::kAlpha, lanes = B * B;
   float t[a][a][lanes], r[3][a][lanes];
   for (int i = 0; i < a * a; ++i) {
     const float* p = du + i * step + blk * lanes;

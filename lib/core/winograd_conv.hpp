@@ -6,15 +6,16 @@
 // tiles of the batch at once (the tiles laid out as one image N*T tall and one wide), so forward,
 // backward-data and backward-weights all run on oneDNN's 1x1 kernels with 4 (M = 4) or 2.25
 // (M = 2) times fewer multiplications than the direct convolution. The transforms are small
-// matrix products over 8-channel vectors in this file's loops, each a pass over the layer's input
-// or output.
+// matrix products over 8- or 16-channel vectors (the blocks of AVX2's and AVX-512's layouts) in
+// this file's loops, each a pass over the layer's input or output.
 //
 // Backward is the exact adjoint of the forward pass: the output gradient goes through the
 // transpose of the output transform, backward-data and backward-weights of the 1x1 products give
 // the gradients of the transformed input and weights, and the transposes of the input and weight
 // transforms bring them back (overlapping tiles add up).
 //
-// The 3x3 weights stay the parameter, in the direct convolution's layout (OIhw8i8o on AVX2); the
+// The 3x3 weights stay the parameter, in the direct convolution's layout (OIhw8i8o on AVX2,
+// OIhw16i16o on AVX-512); the
 // transformed weights are recomputed when the parameters changed. Each training layer keeps its
 // transformed input for backward-weights; the layers of one geometry share the other
 // transformed tensors. Inference networks use the forward pass with the batch norm folded into the
@@ -66,6 +67,7 @@ class WinogradConv {
   struct Shape {
     dnnl::memory::dim n, c, k, h, w, th, tw;  // images, in/out channels, map, tiles
     int m;                                    // output tile size: F(m x m, 3x3)
+    int block;                                // channels per block of the layouts: 8 or 16
     dnnl::memory::dim tiles() const { return n * th * tw; }
     int positions() const { return (m + 2) * (m + 2); }  // transformed values per tile
   };
@@ -85,23 +87,23 @@ class WinogradConv {
   void output_grad_to_tiles(const float* dy, float* dm, float* dbias) const;
   void tiles_to_input_grad(const float* dv, float* dx) const;
   void weight_grad_from_tiles(const float* du, float* dw) const;
-  template <int M>
+  template <int M, int B>
   [[gnu::always_inline]] static void weights_block(const float* g, float* u, std::ptrdiff_t blk,
                                                    std::ptrdiff_t step);
-  template <int M>
+  template <int M, int B>
   [[gnu::always_inline]] static void input_plane(const Shape& sh, const float* x, float* v,
                                                  std::ptrdiff_t n, std::ptrdiff_t cb);
-  template <int M>
+  template <int M, int B>
   [[gnu::always_inline]] static void output_plane(const Shape& sh, bool relu, const float* m,
                                                   const float* bias, float* y, std::ptrdiff_t n,
                                                   std::ptrdiff_t kb);
-  template <int M>
+  template <int M, int B>
   [[gnu::always_inline]] static void output_grad_block(const Shape& sh, const float* dy, float* dm,
                                                        float* dbias, std::ptrdiff_t kb);
-  template <int M>
+  template <int M, int B>
   [[gnu::always_inline]] static void input_grad_plane(const Shape& sh, const float* dv, float* dx,
                                                       std::ptrdiff_t n, std::ptrdiff_t cb);
-  template <int M>
+  template <int M, int B>
   [[gnu::always_inline]] static void weight_grad_block(const float* du, float* dw,
                                                        std::ptrdiff_t blk, std::ptrdiff_t step);
 

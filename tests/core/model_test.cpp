@@ -256,8 +256,10 @@ TEST(ModelTest, FoldedInferenceFollowsWeightAndStatisticChanges) {
 // (core/winograd_conv.hpp): recalibrated on a batch, inference gives that batch's training-mode
 // loss, before and after their weights change.
 TEST(ModelTest, WinogradConvolutionsTrainAndInferConsistently) {
-  // The Winograd path reads AVX2's 8-channel blocks: on an AVX-512 machine this test runs oneDNN
-  // at AVX2 (where that cannot be set, as when the whole binary runs in one process, it skips).
+  // Inference too runs in the Winograd domain where its layouts stay blocked, as on AVX2; on
+  // AVX-512 oneDNN's inference kernels pick channels-last on these maps. This test runs oneDNN at
+  // AVX2 there (where that cannot be set, as when the whole binary runs in one process, it
+  // skips); ConvTest covers training on AVX-512's 16-channel blocks.
   if (!test::at_most_avx2()) GTEST_SKIP() << "oneDNN already ran above AVX2 in this process";
   ModelConfig c = ModelConfig::tiny(32, 3);
   c.stages[0].mid = 64;

@@ -48,6 +48,22 @@ inline bool at_most_avx2() {
   }
 }
 
+/// The channel-blocked layout this machine's convolutions pick (nChw16c with AVX-512, nChw8c
+/// with AVX2).
+inline tag native_blocked_tag() {
+  static const tag t = [] {
+    dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+    const dnnl::memory::dims d = {8, 64, 4, 4};
+    dnnl::convolution_forward::desc cd(dnnl::prop_kind::forward_training,
+                                       dnnl::algorithm::convolution_direct, {d, dt::f32, tag::any},
+                                       {{64, 64, 1, 1}, dt::f32, tag::any}, {d, dt::f32, tag::any},
+                                       {1, 1}, {0, 0}, {0, 0});
+    const dnnl::memory::desc src = dnnl::convolution_forward::primitive_desc(cd, eng).src_desc();
+    return src == dnnl::memory::desc(d, dt::f32, tag::nChw16c) ? tag::nChw16c : tag::nChw8c;
+  }();
+  return t;
+}
+
 inline dnnl::memory::desc desc4(const naive::Shape& s, tag t) {
   return {{s.n, s.c, s.h, s.w}, dt::f32, t};
 }
