@@ -8,7 +8,7 @@
 namespace signsnet::core {
 namespace {
 
-// The maps it runs on: up to 4x4. Measured on this project's machine (2 threads, 32 images, 3x3,
+// The maps it runs on: up to 4x4. Measured on the AVX2 machine (2 threads, 32 images, 3x3,
 // direct / taps copied and 1x1, milliseconds): 4x4 with 256 channels forward 5.5 / 3.9 and
 // backward-weights 6.4 / 4.9; 8x8 with 128 channels 5.3 / 4.7 and 6.0 / 4.8, where copying the
 // taps (9.4 MB) eats most of it; 15x15 with 64 channels 4.2 / 3.5 and 5.6 / 5.0 before a 16.6 MB

@@ -7,8 +7,8 @@
 #include "core/positions_conv.hpp"
 
 // The transforms are additions of 8- or 16-float vectors (the channel blocks of AVX2's and
-// AVX-512's layouts): built for AVX-512, AVX2 and the baseline, the widest copy the CPU runs chosen
-// at load time (AVX2's 1.5 to 2 times faster than the baseline on the AVX2 machine).
+// AVX-512's layouts): built for AVX-512, AVX2 and the baseline, the widest copy the CPU runs
+// chosen at load time (AVX2's 1.5 to 2 times faster than the baseline on the AVX2 machine).
 // GCC only: clang (the fuzz build) refuses to make a member function multiversioned after the
 // class uses it, and builds the baseline loops.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
@@ -20,7 +20,7 @@
 namespace signsnet::core {
 namespace {
 
-// Measured on this project's machine (2 threads, 32 images, a throwaway program timing the
+// Measured on the AVX2 machine (2 threads, 32 images, a throwaway program timing the
 // primitives, milliseconds for forward + backward-data + backward-weights): direct 3x3 against
 // the 16 1x1 products over all tiles, before the transforms: 64 channels on 15x15 9.3 / 5.3,
 // 128 on 8x8 13.2 / 4.9, 256 on 4x4 12.0 / 4.8; the transforms took 0.15 to 0.7 ms each.
@@ -30,7 +30,7 @@ constexpr dnnl::memory::dim kMinChannels = 64;
 // Inference at fewer images keeps the direct kernel: too few tiles for the 1x1 kernels' blocking.
 constexpr dnnl::memory::dim kMinInferenceImages = 8;
 // Maps at least this large on both sides take the larger tiles, F(4x4, 3x3): 36 products per 16
-// outputs instead of 16 per 4. Measured on this project's machine (2 threads, 32 images, two
+// outputs instead of 16 per 4. Measured on the AVX2 machine (2 threads, 32 images, two
 // models in one process stepping in turn, median of 20 ratios): stages 2 and 3 on 4x4 tiles made
 // the training step 1.035 to 1.040 times faster (three runs) and inference 1.00 to 1.04. On stage
 // 4's 4x4 maps the products ran 1.2 to 1.4 times faster but the transformed weights, 2.25 times
@@ -321,9 +321,10 @@ void WinogradConv::backward(dnnl::stream& s) const {
   profiler_->time(names_[5], [&] { tiles_to_input_grad(data(in_grad_tiles_), data(dx_)); });
 }
 
-// Each transform is a parallel loop here, built for AVX2 and the baseline, whose body is the
-// per-plane (or per-block) work for the layer's tile size, inlined into both copies (the header
-// declares those bodies always_inline: a call to an out-of-line copy would run baseline code).
+// Each transform is a parallel loop here, built for AVX-512, AVX2 and the baseline, whose body is
+// the per-plane (or per-block) work for the layer's tile size and channel block, inlined into
+// every copy (the header declares those bodies always_inline: a call to an out-of-line copy would
+// run baseline code).
 
 // U = G g G^T for every (output, input) channel pair. Both layouts keep BxB blocks of (input,
 // output) channels in the same order of blocks, so each block of B*B lanes transforms on its own.
