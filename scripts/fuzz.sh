@@ -58,12 +58,13 @@ known_issue() {
 # are otherwise only libc, compression libraries or the sanitizer and fuzzer runtimes (no frame
 # of signsnet's own code), and (2) every heap region the report names was allocated or freed by
 # HDF5, not by signsnet (so a signsnet buffer handed to HDF5 too small still fails the run).
-# (libc's copy routines carry the vector width in their names on some machines:
-# __memcpy_avx512_unaligned_erms.)
+# (libc's routines carry the vector width in their names on some machines,
+# __memcpy_avx512_unaligned_erms, and may be symbolized by their glibc source path, sysdeps/...,
+# instead of libc.so.)
 # Prints hdf5-internal(<first named HDF5 function>), or nothing.
 hdf5_internal() {
   local log=$1 frames=$2 runtime function
-  runtime='libhdf5|libc\.so|libz\.so|libsz\.so|libaec\.so|__interceptor_|__sanitizer|__asan|__ubsan|fuzzer::|in (malloc|calloc|realloc|free|memcpy|memmove|memset|__mem[a-z0-9_]+) '
+  runtime='libhdf5|libc\.so|/sysdeps/|libz\.so|libsz\.so|libaec\.so|__interceptor_|__sanitizer|__asan|__ubsan|fuzzer::|in (malloc|calloc|realloc|free|memcpy|memmove|memset|__mem[a-z0-9_]+) '
   grep -q libhdf5 <<<"$frames" || return 0
   grep -vqE "$runtime" <<<"$frames" && return 0
   # The first frame after the allocator in each "allocated by" / "freed by" stack.
