@@ -59,15 +59,13 @@ std::unique_ptr<Im2colConv> Im2colConv::make(Build& b, const std::string& name, 
   // AVX2's 8-channel blocks only. With AVX-512's 16-channel blocks the direct kernels won: stage
   // 4 of ResNet-50 over copied taps made the training step 1.03 to 1.05 times slower (two models
   // in one process stepping in turn, medians of 21 and 31 pairs, 2026-12-05).
-  const int block = channel_block(in.desc());
-  if (block != 8 || ci % block != 0 || out.desc().dims() != dnnl::memory::dims({n, co, h, wd}) ||
-      out.grad.get_desc() != out.desc())
+  if (channel_block(in.desc()) != 8 || ci % 8 != 0 ||
+      out.desc().dims() != dnnl::memory::dims({n, co, h, wd}) || out.grad.get_desc() != out.desc())
     return nullptr;
   SIGNSNET_CHECK(bias.md == dnnl::memory::desc({co}, dt::f32, tag::x), "bias layout of " + name);
 
   // The copied taps keep the input's layout: tap t's channels start at t*C.
-  const dnnl::memory::desc cols_md({n, taps * ci, h, wd}, dt::f32,
-                                   block == 8 ? tag::nChw8c : tag::nChw16c);
+  const dnnl::memory::desc cols_md({n, taps * ci, h, wd}, dt::f32, tag::nChw8c);
   const dnnl::memory::dims one = {1, 1}, zero = {0, 0};
   conv_fwd::desc fd(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, cols_md,
                     any_md({co, taps * ci, 1, 1}), bias.md, out.desc(), one, zero, zero);
