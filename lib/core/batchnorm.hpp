@@ -31,6 +31,8 @@ class BatchNorm {
   /// Sets the moving statistics from the recalibration sums (total weight `total`).
   void finish_recalibration(const float* sums, float total) const;
   int channels() const { return channels_; }
+  /// Planned reorders one training step runs here (gradients in another layout than the input).
+  int reorders() const { return grad_in_.valid() + grad_out_.valid(); }
 
  private:
   struct Sync;  // what the synchronized forward and backward use (training networks only)

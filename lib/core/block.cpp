@@ -84,6 +84,7 @@ void Bottleneck::for_each_bn(const std::function<void(const BatchNorm&)>& f) con
 
 int Bottleneck::reorders() const {
   int n = conv1_->reorders() + conv2_->reorders() + conv3_->reorders() + (subsample_ ? 2 : 0);
+  for_each_bn([&](const BatchNorm& bn) { n += bn.reorders(); });
   return shortcut_conv_ ? n + shortcut_conv_->reorders() : n;
 }
 

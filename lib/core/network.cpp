@@ -116,7 +116,7 @@ void Network::for_each_bn(const std::function<void(const BatchNorm&)>& f) const 
 }
 
 int Network::reorders_per_step() const {
-  int n = stem_conv_->reorders() + dense_->reorders();
+  int n = stem_conv_->reorders() + stem_bn_->reorders() + dense_->reorders();
   for (const auto& blk : blocks_) n += blk->reorders();
   return n;
 }
