@@ -4,7 +4,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
+#include "core/block_transpose.hpp"
 #include "signsnet/distributed.hpp"
 
 namespace signsnet::core {
@@ -27,6 +29,7 @@ void FloatBuffer::Free::operator()(float* p) const {
 
 void Op::run_timed(dnnl::stream& s) const {
   profiler->time(name, [&] {
+    if (custom) return custom();
     prim.execute(s, args);
     s.wait();
   });
@@ -77,6 +80,16 @@ void Runtime::note(const dnnl::primitive_desc_base& pd, Op& op) {
 
 Op Runtime::reorder(const dnnl::memory& from, const dnnl::memory& to, const std::string& name,
                     bool accumulate) {
+  if (!accumulate) {
+    if (std::function<void()> f = block_transpose(from, to)) {
+      Op op;
+      op.name = name;
+      op.profiler = &profiler_;
+      op.custom = std::move(f);
+      kernels_.push_back(name + ": signsnet:block_transpose");
+      return op;
+    }
+  }
   dnnl::primitive_attr a = attr();
   if (accumulate) {
     dnnl::post_ops sum;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <dnnl.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -59,10 +60,14 @@ struct Op {
   std::unordered_map<int, dnnl::memory> args;
   std::string name;
   Profiler* profiler = nullptr;
-  bool valid() const { return static_cast<bool>(prim); }
+  /// signsnet's own kernel, run instead of a primitive where set (block_transpose.hpp).
+  std::function<void()> custom;
+  bool valid() const { return static_cast<bool>(prim) || static_cast<bool>(custom); }
   void run(dnnl::stream& s) const {
     if (profiler->enabled)
       run_timed(s);
+    else if (custom)
+      custom();
     else
       prim.execute(s, args);
   }
@@ -112,7 +117,8 @@ class Runtime {
   }
 
   /// A reorder from one memory into another (a planned layout change); with `accumulate` it
-  /// adds into `to` instead of overwriting it.
+  /// adds into `to` instead of overwriting it. Weights into backward-data's blocking run on
+  /// signsnet's own kernel (block_transpose.hpp), everything else on oneDNN's.
   Op reorder(const dnnl::memory& from, const dnnl::memory& to, const std::string& name,
              bool accumulate = false);
 
@@ -159,8 +165,8 @@ inline dnnl::memory::desc any_md(const dnnl::memory::dims& d) {
 /// True for oneDNN's reference implementations (ref, simple): correct but many times slower.
 bool is_reference_kernel(const std::string& impl);
 /// True for a kernel written for the operation itself: neither a reference one nor a GEMM
-/// lowering (im2col + matrix multiply), which oneDNN falls back to where its direct kernels refuse a
-/// shape.
+/// lowering (im2col + matrix multiply), which oneDNN falls back to where its direct kernels refuse
+/// a shape.
 bool is_direct_kernel(const std::string& impl);
 /// The channel block of an activation layout the 1x1 kernels take (nChw8c: 8, nChw16c: 16),
 /// else 0.

@@ -2,6 +2,7 @@ list(APPEND SIGNSNET_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/core/add_relu.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/batchnorm.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/block.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/core/block_transpose.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/channel_layout.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/config.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/conv.cpp
