@@ -1,6 +1,9 @@
 #include "core/optimizer.hpp"
 
 #include <cmath>
+#include <cstddef>
+
+#include "core/vector_clones.hpp"
 
 namespace signsnet::core {
 
@@ -12,21 +15,14 @@ void Optimizer::update(const ArenaView& a) {
     adam(a);
 }
 
-// Keras' Adam: the bias corrections fold into the step size, and epsilon is added to sqrt(v)
-// ("epsilon hat" in the paper), so results match Keras, not PyTorch, for the same epsilon.
-void Optimizer::adam(const ArenaView& a) const {
-  const double t = static_cast<double>(step_);
-  const float lr_t = static_cast<float>(c_.learning_rate * std::sqrt(1.0 - std::pow(c_.beta2, t)) /
-                                        (1.0 - std::pow(c_.beta1, t)));
-  const float b1 = c_.beta1, b2 = c_.beta2, eps = c_.epsilon;
-  const bool decoupled = c_.kind == OptimizerConfig::Kind::adamw;
-  const float l2 = decoupled ? 0.0f : c_.weight_decay;
-  const float shrink = decoupled ? 1.0f - c_.learning_rate * c_.weight_decay : 1.0f;
-  float* w = a.weights;
-  float* m = a.first;
-  float* v = a.second;
-  const float* g = a.grads;
-  const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(a.size);
+namespace {
+
+// The loops, in vector clones (vector_clones.hpp). optimizer.cpp is compiled with
+// -ffp-contract=off, so the AVX2 and AVX-512 copies round every element exactly as the baseline
+// does (no fused multiply-adds): the update does not depend on the machine's vector width.
+SIGNSNET_VECTOR_CLONES void adam_loop(float* w, const float* g, float* m, float* v,
+                                      std::ptrdiff_t n, float lr_t, float b1, float b2, float eps,
+                                      float l2, float shrink) {
 #pragma omp parallel for simd schedule(static)
   for (std::ptrdiff_t i = 0; i < n; ++i) {
     const float gi = g[i] + l2 * w[i];
@@ -38,13 +34,8 @@ void Optimizer::adam(const ArenaView& a) const {
   }
 }
 
-void Optimizer::sgd(const ArenaView& a) const {
-  const float lr = c_.learning_rate, mom = c_.momentum, wd = c_.weight_decay;
-  const bool nesterov = c_.nesterov;
-  float* w = a.weights;
-  float* buf = a.first;
-  const float* g = a.grads;
-  const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(a.size);
+SIGNSNET_VECTOR_CLONES void sgd_loop(float* w, const float* g, float* buf, std::ptrdiff_t n,
+                                     float lr, float mom, float wd, bool nesterov) {
 #pragma omp parallel for simd schedule(static)
   for (std::ptrdiff_t i = 0; i < n; ++i) {
     const float gi = g[i] + wd * w[i];
@@ -52,6 +43,26 @@ void Optimizer::sgd(const ArenaView& a) const {
     buf[i] = bi;
     w[i] -= lr * (nesterov ? gi + mom * bi : bi);
   }
+}
+
+}  // namespace
+
+// Keras' Adam: the bias corrections fold into the step size, and epsilon is added to sqrt(v)
+// ("epsilon hat" in the paper), so results match Keras, not PyTorch, for the same epsilon.
+void Optimizer::adam(const ArenaView& a) const {
+  const double t = static_cast<double>(step_);
+  const float lr_t = static_cast<float>(c_.learning_rate * std::sqrt(1.0 - std::pow(c_.beta2, t)) /
+                                        (1.0 - std::pow(c_.beta1, t)));
+  const bool decoupled = c_.kind == OptimizerConfig::Kind::adamw;
+  const float l2 = decoupled ? 0.0f : c_.weight_decay;
+  const float shrink = decoupled ? 1.0f - c_.learning_rate * c_.weight_decay : 1.0f;
+  adam_loop(a.weights, a.grads, a.first, a.second, static_cast<std::ptrdiff_t>(a.size), lr_t,
+            c_.beta1, c_.beta2, c_.epsilon, l2, shrink);
+}
+
+void Optimizer::sgd(const ArenaView& a) const {
+  sgd_loop(a.weights, a.grads, a.first, static_cast<std::ptrdiff_t>(a.size), c_.learning_rate,
+           c_.momentum, c_.weight_decay, c_.nesterov);
 }
 
 }  // namespace signsnet::core

@@ -5,17 +5,11 @@
 #include <utility>
 
 #include "core/positions_conv.hpp"
+#include "core/vector_clones.hpp"
 
 // The transforms are additions of 8- or 16-float vectors (the channel blocks of AVX2's and
-// AVX-512's layouts): built for AVX-512, AVX2 and the baseline, the widest copy the CPU runs
-// chosen at load time (AVX2's 1.5 to 2 times faster than the baseline on the AVX2 machine).
-// GCC only: clang (the fuzz build) refuses to make a member function multiversioned after the
-// class uses it, and builds the baseline loops.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define SIGNSNET_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define SIGNSNET_VECTOR_CLONES
-#endif
+// AVX-512's layouts), built in vector clones (vector_clones.hpp: AVX2's 1.5 to 2 times faster
+// than the baseline on the AVX2 machine).
 
 namespace signsnet::core {
 namespace {
