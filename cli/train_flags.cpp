@@ -25,7 +25,9 @@ void declare_recipe(CLI::App& cmd, TrainFlags& f) {
       ->check(CLI::IsMember({"default", "notebook"}));
   cmd.add_option("--epochs", f.epochs, "Epochs in total (default 20)")
       ->check(CLI::Range(1, 100000));
-  cmd.add_option("--batch", f.batch, "Batch size (default 32); under mpirun the global batch, split over the ranks")->check(CLI::Range(1, 4096));
+  cmd.add_option("--batch", f.batch,
+                 "Batch size (default 32); under mpirun the global batch, split over the ranks")
+      ->check(CLI::Range(1, 4096));
   cmd.add_option("--optimizer", f.optimizer, "adam, adamw or sgd")
       ->check(CLI::IsMember({"adam", "adamw", "sgd"}));
   cmd.add_option("--lr", f.lr, "Peak learning rate")->check(CLI::PositiveNumber);
@@ -53,6 +55,9 @@ void declare_recipe(CLI::App& cmd, TrainFlags& f) {
       ->check(CLI::Range(0.0, 1.0));
   cmd.add_option("--contrast", f.contrast, "Augmentation: scale contrast by up to 1 +- this")
       ->check(CLI::Range(0.0, 1.0));
+  cmd.add_option("--zoom", f.zoom,
+                 "Augmentation: magnify about the centre by a factor up to 1 +- this")
+      ->check(CLI::Range(0.0, 0.5));
   cmd.add_flag("--bn-recalibration,!--no-bn-recalibration", f.recalibrate,
                "Recompute BN statistics before each evaluation");
   cmd.add_flag("--zero-init-residual,!--no-zero-init-residual", f.zero_init_residual,
@@ -116,6 +121,7 @@ void apply_regularization(const TrainFlags& f, TrainConfig& c) {
   if (f.given("--rotation")) c.augmentation.rotation_degrees = f.rotation;
   if (f.given("--brightness")) c.augmentation.brightness = f.brightness;
   if (f.given("--contrast")) c.augmentation.contrast = f.contrast;
+  if (f.given("--zoom")) c.augmentation.zoom = f.zoom;
   if (f.given("--bn-recalibration") || f.given("--no-bn-recalibration"))
     c.bn_recalibration = f.recalibrate;
   if (f.given("--val-split")) c.validation_fraction = f.val_split;

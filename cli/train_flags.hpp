@@ -20,7 +20,7 @@ struct TrainFlags {
   bool augment = false, flip = false, recalibrate = false;
   bool zero_init_residual = false;
   int shift = 0;
-  float rotation = 0, brightness = 0, contrast = 0;
+  float rotation = 0, brightness = 0, contrast = 0, zoom = 0;
   double val_split = 0;
   std::uint64_t seed = 0;
   std::int64_t max_input_mb = 0;  ///< 0: the library's limits

@@ -89,8 +89,10 @@ struct Augmentation {
   float rotation_degrees = 0;    ///< uniform in [-r, r]
   float brightness = 0;          ///< add uniform [-b, b] (in units of the [0,1] range)
   float contrast = 0;            ///< scale around the image mean by uniform [1-c, 1+c]
+  float zoom = 0;                ///< magnify about the centre by uniform [1-z, 1+z]
   bool enabled() const {
-    return shift > 0 || horizontal_flip || rotation_degrees > 0 || brightness > 0 || contrast > 0;
+    return shift > 0 || horizontal_flip || rotation_degrees > 0 || brightness > 0 || contrast > 0 ||
+           zoom > 0;
   }
 };
 
@@ -109,7 +111,7 @@ struct LoaderConfig {
   ImageLayout layout = ImageLayout::nhwc;
   Normalization normalization;
   Augmentation augmentation;
-  int threads = 1;       ///< TBB workers that assemble batches (an arena of this size)
+  int threads = 1;  ///< TBB workers that assemble batches (an arena of this size)
   /// Data-parallel training: every rank shuffles the same global order, and each batch of
   /// batch_size images (the global batch) is cut into `shards` contiguous parts, of which this
   /// loader delivers part `shard`. Augmentation depends on an image's place in the global order,

@@ -69,12 +69,12 @@ void sample(const float* img, int height, int width, int channels, float sx, flo
   add_tap(img, height, width, channels, x0 + 1, y0 + 1, w11, out);
 }
 
-// Output = shift(rotate(flip(input))); each output pixel maps back through the inverse.
+// Output = shift(rotate(zoom(flip(input)))); each output pixel maps back through the inverse.
 template <int kChannels>
 void geometric(const float* img, int height, int width, int channels, const AugmentDraw& d,
                float* dst) {
   const float cx = 0.5f * (width - 1), cy = 0.5f * (height - 1);
-  const float cs = std::cos(d.angle), sn = std::sin(d.angle);
+  const float cs = std::cos(d.angle) / d.zoom, sn = std::sin(d.angle) / d.zoom;
   for (int y = 0; y < height; ++y) {
     const float dy = static_cast<float>(y - d.shift_y) - cy;
     for (int x = 0; x < width; ++x) {
@@ -100,6 +100,8 @@ AugmentDraw draw_augmentation(const Augmentation& aug, std::uint64_t key) {
   d.angle = static_cast<float>(degrees) * (kPi / 180.0f);
   d.brightness = static_cast<float>(rng.uniform(-aug.brightness, aug.brightness));
   d.contrast = static_cast<float>(rng.uniform(1.0 - aug.contrast, 1.0 + aug.contrast));
+  // Drawn last: the draws above stay those of a run without zoom.
+  d.zoom = static_cast<float>(rng.uniform(1.0 - aug.zoom, 1.0 + aug.zoom));
   return d;
 }
 

@@ -17,6 +17,7 @@ struct AugmentDraw {
   float angle = 0;       ///< radians
   float brightness = 0;  ///< added, in [0, 1] units
   float contrast = 1;    ///< factor around the image mean
+  float zoom = 1;        ///< magnification about the centre (above 1: the content grows)
 };
 
 /// Draws every parameter from the stream `key`, always in the same order and number, so enabling
@@ -24,7 +25,7 @@ struct AugmentDraw {
 AugmentDraw draw_augmentation(const Augmentation& aug, std::uint64_t key);
 
 /// `src` uint8 HWC -> `dst` float HWC in [0, 1]: contrast and brightness (clamped to [0, 1]),
-/// then flip, rotation about the centre and shift, sampled bilinearly with zeros outside.
+/// then flip, zoom and rotation about the centre, and shift, sampled bilinearly with zeros outside.
 /// `scratch` is reused between calls.
 void augment_image(const std::uint8_t* src, int height, int width, int channels,
                    const AugmentDraw& draw, float* dst, std::vector<float>& scratch);

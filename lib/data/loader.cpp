@@ -30,6 +30,10 @@ void check_augmentation(const Augmentation& a) {
   if (!(a.contrast >= 0 && a.contrast <= 1)) {
     fail_argument(where, "augmentation.contrast", "0..1", std::to_string(a.contrast));
   }
+  // Up to 1 + z and down to 1 - z: 0.5 keeps the smallest magnification at half size.
+  if (!(a.zoom >= 0 && a.zoom <= 0.5)) {
+    fail_argument(where, "augmentation.zoom", "0..0.5", std::to_string(a.zoom));
+  }
 }
 
 void check_config(const Dataset& data, const LoaderConfig& c) {

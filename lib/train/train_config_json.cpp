@@ -43,7 +43,8 @@ json augmentation_json(const Augmentation& a) {
           {"horizontal_flip", a.horizontal_flip},
           {"rotation_degrees", pretty(a.rotation_degrees)},
           {"brightness", pretty(a.brightness)},
-          {"contrast", pretty(a.contrast)}};
+          {"contrast", pretty(a.contrast)},
+          {"zoom", pretty(a.zoom)}};
 }
 
 // Reads j[key] into `out` when present; a value of the wrong type names the field.
@@ -119,6 +120,7 @@ void read_augmentation(const Reader& r, const json& j, Augmentation& a) {
   r.get(j, "augmentation.", "rotation_degrees", a.rotation_degrees);
   r.get(j, "augmentation.", "brightness", a.brightness);
   r.get(j, "augmentation.", "contrast", a.contrast);
+  r.get(j, "augmentation.", "zoom", a.zoom);
 }
 
 void read_top_level(const Reader& r, const json& j, TrainConfig& c) {

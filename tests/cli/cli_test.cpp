@@ -93,10 +93,11 @@ TEST(Cli, BadValuesNameTheFlag) {
 TEST(Cli, AugmentationAmountsReachTheRunsConfig) {
   expect_one_error_line(run_cli("train --rotation 200"), 2, "--rotation");
   expect_one_error_line(run_cli("train --shift -1"), 2, "--shift");
+  expect_one_error_line(run_cli("train --zoom 0.7"), 2, "--zoom");
   const std::string dir = process_scratch("cli_aug");
   const CliResult r = run_cli("train --data '" + synthetic_data_dir() +
                               "' --epochs 1 --shift 3 --rotation 7.5 --brightness 0 --contrast 0.2 "
-                              "--no-flip --out '" +
+                              "--zoom 0.1 --no-flip --out '" +
                               dir + "'" + kTinyRun);
   ASSERT_EQ(r.code, 0) << r.err;
   const TrainConfig c =
@@ -105,6 +106,7 @@ TEST(Cli, AugmentationAmountsReachTheRunsConfig) {
   EXPECT_FLOAT_EQ(c.augmentation.rotation_degrees, 7.5f);
   EXPECT_FLOAT_EQ(c.augmentation.brightness, 0.0f);
   EXPECT_FLOAT_EQ(c.augmentation.contrast, 0.2f);
+  EXPECT_FLOAT_EQ(c.augmentation.zoom, 0.1f);
   EXPECT_FALSE(c.augmentation.horizontal_flip);
 }
 

@@ -76,6 +76,26 @@ TEST(AugmentTest, QuarterTurnOnASquareMovesPixelsExactlyAndSmallTurnsStayClose) 
   EXPECT_GT(std::fabs(out[0] - src[0] / 255.0f), 0.0f);  // a corner samples partly outside
 }
 
+TEST(AugmentTest, ZoomMagnifiesAboutTheCentre) {
+  // A 7x7 image, one channel, centre (3, 3): at magnification 2, output pixel (y, x) samples
+  // the input at (3 + (y - 3) / 2, 3 + (x - 3) / 2).
+  constexpr int n = 7;
+  const auto src = test::pattern(n, n, 1);
+  std::vector<float> out(src.size()), scratch;
+  AugmentDraw d;
+  d.zoom = 2.0f;
+  augment_image(src.data(), n, n, 1, d, out.data(), scratch);
+  EXPECT_FLOAT_EQ(out[3 * n + 3], src[3 * n + 3] / 255.0f);
+  EXPECT_FLOAT_EQ(out[1 * n + 5], src[2 * n + 4] / 255.0f);  // (1, 5) <- (2, 4)
+  // (0, 3) <- (1.5, 3): halfway between two rows.
+  EXPECT_NEAR(out[0 * n + 3], 0.5f * (src[1 * n + 3] + src[2 * n + 3]) / 255.0f, 1e-6);
+  // At 0.5 the content shrinks: (3, 0) <- (3, -3), outside, so zero.
+  d.zoom = 0.5f;
+  augment_image(src.data(), n, n, 1, d, out.data(), scratch);
+  EXPECT_EQ(out[3 * n + 0], 0.0f);
+  EXPECT_FLOAT_EQ(out[3 * n + 4], src[3 * n + 5] / 255.0f);  // (3, 4) <- (3, 5)
+}
+
 TEST(AugmentTest, BrightnessAndContrastClampToTheUnitRange) {
   const std::vector<std::uint8_t> src = {0, 51, 102, 153, 204, 255};
   std::vector<float> out(6), scratch;
@@ -95,7 +115,7 @@ TEST(AugmentTest, BrightnessAndContrastClampToTheUnitRange) {
 }
 
 TEST(AugmentTest, DrawsStayInRangeAndRepeatForAKey) {
-  const Augmentation aug{3, true, 10.0f, 0.2f, 0.3f};
+  const Augmentation aug{3, true, 10.0f, 0.2f, 0.3f, 0.15f};
   int flips = 0;
   for (std::uint64_t k = 0; k < 2000; ++k) {
     const AugmentDraw d = draw_augmentation(aug, stream_key(1, 2, k));
@@ -105,6 +125,8 @@ TEST(AugmentTest, DrawsStayInRangeAndRepeatForAKey) {
     EXPECT_LE(std::fabs(d.brightness), 0.2f);
     EXPECT_GE(d.contrast, 0.7f - 1e-6f);
     EXPECT_LE(d.contrast, 1.3f + 1e-6f);
+    EXPECT_GE(d.zoom, 0.85f - 1e-6f);
+    EXPECT_LE(d.zoom, 1.15f + 1e-6f);
     flips += d.flip;
   }
   EXPECT_NEAR(flips, 1000, 120);
@@ -117,6 +139,20 @@ TEST(AugmentTest, DrawsStayInRangeAndRepeatForAKey) {
   EXPECT_EQ(none.angle, 0.0f);
   EXPECT_EQ(none.brightness, 0.0f);
   EXPECT_EQ(none.contrast, 1.0f);
+  EXPECT_EQ(none.zoom, 1.0f);
+  // Zoom is drawn last: turning it on leaves every other draw as it was.
+  Augmentation without = aug;
+  without.zoom = 0;
+  for (std::uint64_t k = 0; k < 50; ++k) {
+    const AugmentDraw z = draw_augmentation(aug, k), w = draw_augmentation(without, k);
+    EXPECT_EQ(z.shift_x, w.shift_x);
+    EXPECT_EQ(z.shift_y, w.shift_y);
+    EXPECT_EQ(z.flip, w.flip);
+    EXPECT_EQ(z.angle, w.angle);
+    EXPECT_EQ(z.brightness, w.brightness);
+    EXPECT_EQ(z.contrast, w.contrast);
+    EXPECT_EQ(w.zoom, 1.0f);
+  }
 }
 
 }  // namespace
