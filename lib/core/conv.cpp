@@ -85,6 +85,10 @@ void Conv::build_backward(Build& b, const Act& in, const conv_fwd::primitive_des
 // out.
 void Conv::build_backward_weights(Build& b, const conv_fwd::primitive_desc& f, const Slot& w,
                                   const Slot& bias, dnnl::memory out_grad) {
+  if (MatmulWeightGrad::fits(f.dst_desc(), opt_.kernel, opt_.pad) && !explicit_pad_) {
+    matmul_grad_ = MatmulWeightGrad::make(b, name_, src_, out_grad, opt_.stride, w, bias);
+    if (matmul_grad_) return;
+  }
   const dnnl::memory::dim p = explicit_pad_ ? 0 : opt_.pad;
   dnnl::memory::dims strides = {opt_.stride, opt_.stride}, pad = {p, p};
   conv_fwd::primitive_desc hint = f;
@@ -104,8 +108,8 @@ void Conv::build_backward_weights(Build& b, const conv_fwd::primitive_desc& f, c
   }
   auto make_pd = [&](const dnnl::memory::desc& s, const dnnl::memory::desc& wei,
                      const dnnl::memory::desc& dd) {
-    conv_bwd_weights::desc d(dnnl::algorithm::convolution_direct, s, wei, bias.md, dd, strides,
-                             pad, pad);
+    conv_bwd_weights::desc d(dnnl::algorithm::convolution_direct, s, wei, bias.md, dd, strides, pad,
+                             pad);
     return conv_bwd_weights::primitive_desc(d, b.rt.attr(), b.rt.engine(), hint);
   };
   const dnnl::memory::desc src_md = src.get_desc(), dd_md = out_grad.get_desc();
@@ -144,9 +148,9 @@ void Conv::build_backward_data(Build& b, const Act& in, const conv_fwd::primitiv
 }
 
 Op conv_backward_data(Build& b, const std::string& name, const dnnl::memory& diff_src,
-                      const Slot& w, const dnnl::memory& diff_dst, const dnnl::memory::dims& strides,
-                      const dnnl::memory::dims& pad, const conv_fwd::primitive_desc& hint,
-                      Op& weights_reorder) {
+                      const Slot& w, const dnnl::memory& diff_dst,
+                      const dnnl::memory::dims& strides, const dnnl::memory::dims& pad,
+                      const conv_fwd::primitive_desc& hint, Op& weights_reorder) {
   conv_bwd_data::desc dd(dnnl::algorithm::convolution_direct, diff_src.get_desc(),
                          any_md(w.md.dims()), diff_dst.get_desc(), strides, pad, pad);
   conv_bwd_data::primitive_desc dpd(dd, b.rt.attr(), b.rt.engine(), hint);
@@ -176,6 +180,7 @@ int Conv::reorders() const {
   if (positions_) return positions_->reorders();
   if (winograd_) return winograd_->reorders();
   if (im2col_) return im2col_->reorders() + weights_to_bwd_.valid();
+  if (matmul_grad_) return matmul_grad_->reorders() + weights_to_bwd_.valid();
   return weights_to_bwd_.valid() + grad_to_arena_.valid() +
          static_cast<int>(to_bwd_weights_.size());
 }
@@ -185,6 +190,8 @@ void Conv::backward(dnnl::stream& s) const {
   if (winograd_) return winograd_->backward(s);
   if (im2col_) {
     im2col_->backward_weights(s);
+  } else if (matmul_grad_) {
+    matmul_grad_->run(s);
   } else {
     for (const Op& r : to_bwd_weights_) r.run(s);
     bwd_weights_.run(s);

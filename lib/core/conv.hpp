@@ -7,6 +7,7 @@
 
 #include "core/im2col_conv.hpp"
 #include "core/layer.hpp"
+#include "core/matmul_grad.hpp"
 #include "core/positions_conv.hpp"
 #include "core/winograd_conv.hpp"
 
@@ -24,8 +25,8 @@ struct ConvOptions {
 /// oneDNN wants them in another layout, `weights_reorder` becomes the planned reorder into it, to
 /// run before the returned primitive.
 Op conv_backward_data(Build& b, const std::string& name, const dnnl::memory& diff_src,
-                      const Slot& w, const dnnl::memory& diff_dst, const dnnl::memory::dims& strides,
-                      const dnnl::memory::dims& pad,
+                      const Slot& w, const dnnl::memory& diff_dst,
+                      const dnnl::memory::dims& strides, const dnnl::memory::dims& pad,
                       const dnnl::convolution_forward::primitive_desc& hint, Op& weights_reorder);
 
 class Conv {
@@ -47,6 +48,8 @@ class Conv {
   bool over_positions() const { return positions_ != nullptr; }
   /// True where training runs it as a 1x1 convolution over copied taps (im2col_conv.hpp).
   bool over_taps() const { return im2col_ != nullptr; }
+  /// True where backward-weights runs as one matrix product (matmul_grad.hpp).
+  bool weight_grad_by_product() const { return matmul_grad_ != nullptr; }
   /// True where training runs it in the Winograd domain (winograd_conv.hpp).
   bool winograd() const { return winograd_ != nullptr; }
 
@@ -71,6 +74,7 @@ class Conv {
   std::unique_ptr<PositionsConv> positions_;
   std::unique_ptr<Im2colConv> im2col_;
   std::unique_ptr<WinogradConv> winograd_;
+  std::unique_ptr<MatmulWeightGrad> matmul_grad_;  // backward-weights as a matrix product
 };
 
 }  // namespace signsnet::core

@@ -81,14 +81,8 @@ void Runtime::note(const dnnl::primitive_desc_base& pd, Op& op) {
 Op Runtime::reorder(const dnnl::memory& from, const dnnl::memory& to, const std::string& name,
                     bool accumulate) {
   if (!accumulate) {
-    if (std::function<void()> f = block_transpose(from, to)) {
-      Op op;
-      op.name = name;
-      op.profiler = &profiler_;
-      op.custom = std::move(f);
-      kernels_.push_back(name + ": signsnet:block_transpose");
-      return op;
-    }
+    if (std::function<void()> f = block_transpose(from, to))
+      return custom(name, "signsnet:block_transpose", std::move(f));
   }
   dnnl::primitive_attr a = attr();
   if (accumulate) {
@@ -98,6 +92,15 @@ Op Runtime::reorder(const dnnl::memory& from, const dnnl::memory& to, const std:
   }
   dnnl::reorder::primitive_desc pd(engine_, from.get_desc(), engine_, to.get_desc(), a);
   return make<dnnl::reorder>(pd, name, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
+}
+
+Op Runtime::custom(const std::string& name, const std::string& impl, std::function<void()> work) {
+  Op op;
+  op.name = name;
+  op.profiler = &profiler_;
+  op.custom = std::move(work);
+  kernels_.push_back(name + ": " + impl);
+  return op;
 }
 
 void Runtime::bind_scratchpad() {

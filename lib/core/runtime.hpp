@@ -122,6 +122,10 @@ class Runtime {
   Op reorder(const dnnl::memory& from, const dnnl::memory& to, const std::string& name,
              bool accumulate = false);
 
+  /// An operation of signsnet's own (`work`, run where a primitive would be), recorded in
+  /// kernels() as "name: impl".
+  Op custom(const std::string& name, const std::string& impl, std::function<void()> work);
+
   /// Grows the shared scratchpad to the largest size any primitive asked for, and points every
   /// primitive's scratchpad memory at it. Called after a network is built.
   void bind_scratchpad();

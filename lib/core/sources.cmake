@@ -10,6 +10,7 @@ list(APPEND SIGNSNET_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/core/folded_conv.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/im2col_conv.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/layer.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/core/matmul_grad.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/model.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/network.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/optimizer.cpp

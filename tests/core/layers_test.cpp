@@ -179,12 +179,30 @@ void expect_direct_kernels(const LayerEnv& env, int convolutions, const std::str
   EXPECT_EQ(seen, convolutions) << kernels;
 }
 
+// A 1x1 convolution without padding on an output map of at most 4 positions computes its weight
+// gradient as one matrix product (core/matmul_grad.hpp) where oneDNN has a kernel of its own
+// for it (AVX-512; on AVX2 its matrix product is a GEMM, and the layer keeps the convolution's).
+bool weight_grad_by_product(const ConvCase& c) {
+  const long oh = (c.in.h - 1) / c.stride + 1, ow = (c.in.w - 1) / c.stride + 1;
+  return c.k == 1 && c.pad == 0 && oh * ow <= 4 && c.layout != tag::undef;
+}
+
 TEST_P(ConvTest, PlannedReordersAreFewAndBackwardWeightsKernelIsDirect) {
   const ConvCase& c = GetParam();
   ConvRun r(c);
   std::string kernels;
   for (const auto& k : r.env.rt.kernels()) kernels += k + "; ";
   RecordProperty("kernels", kernels);
+  if (!weight_grad_by_product(c)) EXPECT_FALSE(r.conv->weight_grad_by_product()) << kernels;
+  if (r.conv->weight_grad_by_product()) {
+    // The input and the output gradient into position-major copies, the weight and bias
+    // gradients out of the product; at most one more, the weights into backward-data's layout.
+    EXPECT_GE(r.conv->reorders(), 4);
+    EXPECT_LE(r.conv->reorders(), 5);
+    expect_direct_kernels(r.env, 3, kernels);
+    EXPECT_NE(kernels.find("t.conv bwd_w: brg"), std::string::npos) << kernels;
+    return;
+  }
   if (r.conv->winograd()) {
     // The transforms read and write the layers' own layouts: one reorder, of the transformed
     // weights into backward-data's blocking; one forward, backward-data and backward-weights
@@ -248,6 +266,12 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         ConvCase{"k1s1p0_c8_o16", {2, 8, 5, 5}, 16, 1, 1, 0, tag::nChw8c},
         ConvCase{"k1s2p0_c16_o16", {2, 16, 6, 6}, 16, 1, 2, 0, tag::nChw8c},
+        // 1x1 onto maps of at most 4 positions (stage 5): the weight gradient as a matrix
+        // product; stride 2 from 4x4 as stage 5's first block, from an odd 3x3, onto 1x1.
+        ConvCase{"k1on2x2_n8_c32_o48_b16", {8, 32, 2, 2}, 48, 1, 1, 0, tag::nChw16c},
+        ConvCase{"k1s2on4x4_n4_c48_o32_b16", {4, 48, 4, 4}, 32, 1, 2, 0, tag::nChw16c},
+        ConvCase{"k1s2on3x3_n2_c16_o24", {2, 16, 3, 3}, 24, 1, 2, 0, tag::nChw8c},
+        ConvCase{"k1s2on2x2_n4_c16_o16", {4, 16, 2, 2}, 16, 1, 2, 0, tag::nChw8c},
         ConvCase{"k3s1p1_c16_o8", {2, 16, 6, 6}, 8, 3, 1, 1, tag::nChw8c},
         ConvCase{"k3s1p0_c8_o8", {2, 8, 5, 5}, 8, 3, 1, 0, tag::nChw8c},
         ConvCase{"k3s2p1_c8_o16", {2, 8, 7, 7}, 16, 3, 2, 1, tag::nChw8c},
