@@ -289,6 +289,10 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{"k3on2x2_n9_c32_o16", {9, 32, 2, 2}, 16, 3, 1, 1, tag::nChw8c},
         ConvCase{"k3on1x1_n8_c16_o16", {8, 16, 1, 1}, 16, 3, 1, 1, tag::nChw8c},
         ConvCase{"k3on1x2_n8_c16_o16", {8, 16, 1, 2}, 16, 3, 1, 1, tag::nChw8c},
+        // The same in 16-channel blocks.
+        ConvCase{"k3on2x2_n8_c32_o48_b16", {8, 32, 2, 2}, 48, 3, 1, 1, tag::nChw16c},
+        ConvCase{"k3on1x1_n8_c16_o32_b16", {8, 16, 1, 1}, 32, 3, 1, 1, tag::nChw16c},
+        ConvCase{"k3on1x2_n9_c48_o16_b16", {9, 48, 1, 2}, 16, 3, 1, 1, tag::nChw16c},
         // 3x3 from 64 channels on, in the Winograd domain: 4x4 (stage 4), 3x3 and
         // 4x2; odd sizes, whose last tiles reach past the map (5x5, 7x4), one
         // image; 68 channels (not in blocks of 8): direct. From 8x8 on, 4x4 output
