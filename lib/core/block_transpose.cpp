@@ -22,6 +22,26 @@ struct Geometry {
 
 #ifdef SIGNSNET_BLOCK_TRANSPOSE
 
+// The source block of destination block t (the destination's blocks numbered in memory order),
+// blocks of `floats` floats.
+const float* source_block(const float* src, const Geometry& g, std::int64_t t, int floats) {
+  const std::int64_t s = t % g.spatial;
+  std::int64_t r = t / g.spatial;
+  std::int64_t o, i;
+  if (g.swap) {
+    o = r % g.outer;
+    r /= g.outer;
+    i = r % g.inner;
+    r /= g.inner;
+  } else {
+    i = r % g.inner;
+    r /= g.inner;
+    o = r % g.outer;
+    r /= g.outer;
+  }
+  return src + (((r * g.outer + o) * g.inner + i) * g.spatial + s) * floats;
+}
+
 // GCC 12's AVX-512 intrinsics build their "undefined" operand by self-initialization, which
 // -Wmaybe-uninitialized reports inside every unpack (a known false positive of the header).
 #pragma GCC diagnostic push
@@ -30,22 +50,7 @@ __attribute__((target("avx512f"))) void transpose_range16(const float* src, floa
                                                           const Geometry& g, std::int64_t begin,
                                                           std::int64_t end) {
   for (std::int64_t t = begin; t < end; ++t) {
-    // t numbers the destination blocks in memory order.
-    const std::int64_t s = t % g.spatial;
-    std::int64_t r = t / g.spatial;
-    std::int64_t o, i;
-    if (g.swap) {
-      o = r % g.outer;
-      r /= g.outer;
-      i = r % g.inner;
-      r /= g.inner;
-    } else {
-      i = r % g.inner;
-      r /= g.inner;
-      o = r % g.outer;
-      r /= g.outer;
-    }
-    const float* a = src + (((r * g.outer + o) * g.inner + i) * g.spatial + s) * 256;
+    const float* a = source_block(src, g, t, 256);
     float* d = dst + t * 256;
     __m512 x[16], y[16];
     for (int k = 0; k < 16; ++k) x[k] = _mm512_loadu_ps(a + 16 * k);
@@ -84,21 +89,7 @@ __attribute__((target("avx2"))) void transpose_range8(const float* src, float* d
                                                       const Geometry& g, std::int64_t begin,
                                                       std::int64_t end) {
   for (std::int64_t t = begin; t < end; ++t) {
-    const std::int64_t s = t % g.spatial;
-    std::int64_t r = t / g.spatial;
-    std::int64_t o, i;
-    if (g.swap) {
-      o = r % g.outer;
-      r /= g.outer;
-      i = r % g.inner;
-      r /= g.inner;
-    } else {
-      i = r % g.inner;
-      r /= g.inner;
-      o = r % g.outer;
-      r /= g.outer;
-    }
-    const float* a = src + (((r * g.outer + o) * g.inner + i) * g.spatial + s) * 64;
+    const float* a = source_block(src, g, t, 64);
     float* d = dst + t * 64;
     __m256 x[8], y[8];
     for (int k = 0; k < 8; ++k) x[k] = _mm256_loadu_ps(a + 8 * k);
