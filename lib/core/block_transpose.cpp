@@ -136,8 +136,10 @@ std::function<void()> block_transpose(const dnnl::memory& from, const dnnl::memo
   } else {
     return {};
   }
-  // The kernel streams whole 64-byte lines into the destination (oneDNN allocates at 64 bytes).
-  if (reinterpret_cast<std::uintptr_t>(to.get_data_handle()) % 64 != 0) return {};
+  // The AVX-512 kernel streams whole 64-byte lines into the destination (oneDNN allocates at 64
+  // bytes).
+  const bool stream = block == 16;
+  if (stream && reinterpret_cast<std::uintptr_t>(to.get_data_handle()) % 64 != 0) return {};
   const auto& padded = fm.data.padded_dims;
   const int o_dim = grouped ? 1 : 0;
   Geometry g;
@@ -146,21 +148,22 @@ std::function<void()> block_transpose(const dnnl::memory& from, const dnnl::memo
   g.inner = padded[o_dim + 1] / block;
   g.spatial = d[o_dim + 2] * d[o_dim + 3];
   g.swap = swap;
-  return [from, to, g, block] {
+  return [from, to, g, stream] {
     const auto* src = static_cast<const float*>(from.get_data_handle());
     auto* dst = static_cast<float*>(to.get_data_handle());
-    SIGNSNET_CHECK(reinterpret_cast<std::uintptr_t>(dst) % 64 == 0,
+    SIGNSNET_CHECK(!stream || reinterpret_cast<std::uintptr_t>(dst) % 64 == 0,
                    "block_transpose: destination not 64-byte aligned");
     const std::int64_t blocks = g.groups * g.outer * g.inner * g.spatial;
 #pragma omp parallel
     {
       const std::int64_t n = omp_get_num_threads(), k = omp_get_thread_num();
       const std::int64_t begin = blocks * k / n, end = blocks * (k + 1) / n;
-      if (block == 16)
+      if (stream) {
         transpose_range16(src, dst, g, begin, end);
-      else
+        _mm_sfence();  // the streamed stores reach memory before the primitives that read them
+      } else {
         transpose_range8(src, dst, g, begin, end);
-      _mm_sfence();  // the streamed stores reach memory before the primitives that read them
+      }
     }
   };
 #else

@@ -15,9 +15,9 @@
 namespace signsnet::core {
 
 /// A function doing the reorder `from` -> `to` where the pair of layouts is one of the above,
-/// the CPU has the vector width the block needs (AVX-512 for 16, AVX2 for 8) and `to` is 64-byte
-/// aligned; else empty, and the caller keeps oneDNN's reorder. The function reads the memories'
-/// handles when it runs.
+/// the CPU has the vector width the block needs (AVX-512 for 16, AVX2 for 8) and, for the
+/// AVX-512 kernel's streaming stores, `to` is 64-byte aligned; else empty, and the caller keeps
+/// oneDNN's reorder. The function reads the memories' handles when it runs.
 std::function<void()> block_transpose(const dnnl::memory& from, const dnnl::memory& to);
 
 }  // namespace signsnet::core

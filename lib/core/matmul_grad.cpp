@@ -24,7 +24,7 @@ std::unique_ptr<MatmulWeightGrad> MatmulWeightGrad::make(Build& b, const std::st
   const dnnl::memory::dims od = dy_md.dims();
   const dnnl::memory::dim n = od[0], o = od[1], oh = od[2], ow = od[3];
   const dnnl::memory::dim i = src_md.dims()[1], p = n * oh * ow, pitch = i + 1;
-  const dnnl::memory::desc view = stride == 1 ? src_md : strided_view(src_md, stride);
+  const dnnl::memory::desc view = strided_view(src_md, stride);  // src_md itself at stride 1
   if (view.dims() != dnnl::memory::dims({n, i, oh, ow})) return nullptr;
 
   // dW[O][I + 1] = dY^T[O][P] x X[P][I + 1], dY^T read from the position-major copy of dY.

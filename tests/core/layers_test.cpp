@@ -194,6 +194,8 @@ TEST_P(ConvTest, PlannedReordersAreFewAndBackwardWeightsKernelIsDirect) {
   for (const auto& k : r.env.rt.kernels()) kernels += k + "; ";
   RecordProperty("kernels", kernels);
   if (!weight_grad_by_product(c)) EXPECT_FALSE(r.conv->weight_grad_by_product()) << kernels;
+  if (weight_grad_by_product(c) && __builtin_cpu_supports("avx512f"))
+    EXPECT_TRUE(r.conv->weight_grad_by_product()) << kernels;  // oneDNN's brgemm product exists
   if (r.conv->weight_grad_by_product()) {
     // The input and the output gradient into position-major copies, the weight and bias
     // gradients out of the product; at most one more, the weights into backward-data's layout.
