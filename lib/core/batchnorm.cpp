@@ -45,7 +45,7 @@ struct BatchNorm::Sync {
 
 BatchNorm::BatchNorm(Build& b, const std::string& name, const Act& in, bool relu, float epsilon,
                      dnnl::memory out_grad)
-    : name_(name), rt_(&b.rt), in_(in) {
+    : name_(name), rt_(&b.rt), epsilon_(epsilon), in_(in) {
   const dnnl::memory::desc md = in.desc();
   channels_ = static_cast<int>(md.dims()[1]);
   reduce_ = md.dims()[0] * md.dims()[2] * md.dims()[3];
@@ -58,6 +58,10 @@ BatchNorm::BatchNorm(Build& b, const std::string& name, const Act& in, bool relu
                      c_md, {Init::ones});
   moving_mean_ = mm.value;
   moving_variance_ = mv.value;
+  gamma_ = gamma.value;
+  beta_ = beta.value;
+  gamma_grad_ = gamma.grad;
+  beta_grad_ = beta.grad;
 
   flags f = flags::use_scale | flags::use_shift;
   if (relu) f |= flags::fuse_norm_relu;
@@ -129,6 +133,14 @@ BatchNorm::~BatchNorm() = default;
 bool BatchNorm::sync_wanted() const {
   const Collectives& co = rt_->collectives();
   return sync_ && co.sync_batchnorm && co.active();
+}
+
+BatchNorm::Tensors BatchNorm::tensors() const {
+  return {in_.value, in_.grad, gamma_, beta_, gamma_grad_, beta_grad_, mean_, variance_, epsilon_};
+}
+
+void BatchNorm::forward_ran_elsewhere() const {
+  if (sync_) sync_->last_synced = false;
 }
 
 void BatchNorm::forward(dnnl::stream& s) const {

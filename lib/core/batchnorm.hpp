@@ -31,21 +31,34 @@ class BatchNorm {
   /// Sets the moving statistics from the recalibration sums (total weight `total`).
   void finish_recalibration(const float* sums, float total) const;
   int channels() const { return channels_; }
+  /// True when the next forward normalizes with the statistics of all ranks' batches.
+  bool sync_wanted() const;
+
+  /// What a fused kernel that does this layer's work needs (residual_join.hpp). Training only.
+  struct Tensors {
+    dnnl::memory src, diff_src, gamma, beta, gamma_grad, beta_grad, mean, variance;
+    float epsilon = 0;
+  };
+  Tensors tensors() const;
+  /// Records that a fused kernel ran this layer's forward with local batch statistics (written
+  /// into tensors().mean and .variance), so update_moving reads them as this forward's.
+  void forward_ran_elsewhere() const;
   /// Planned reorders one training step runs here (gradients in another layout than the input).
   int reorders() const { return grad_in_.valid() + grad_out_.valid(); }
 
  private:
   struct Sync;  // what the synchronized forward and backward use (training networks only)
-  bool sync_wanted() const;
   void forward_sync(dnnl::stream& s) const;
   void backward_sync(dnnl::stream& s) const;
 
   std::string name_;
   Runtime* rt_ = nullptr;
   int channels_ = 0;
+  float epsilon_ = 0;
   long reduce_ = 0;  // N * H * W: the values each channel's statistics are taken over
   Act in_, out_;
   dnnl::memory mean_, variance_, moving_mean_, moving_variance_;
+  dnnl::memory gamma_, beta_, gamma_grad_, beta_grad_;
   Op fwd_, bwd_;
   // Where the output's gradient (shared with a residual add) or the input's is in another layout
   // than the input: oneDNN's backward takes one layout for both, the input's.

@@ -34,6 +34,10 @@ Bottleneck::Bottleneck(Build& b, const std::string& name, const Act& in, const B
     other_grad = sc_in.grad;
   }
   add_ = std::make_unique<AddRelu>(b, name + ".add", bn3_->out().value, shortcut, sum_grad);
+  if (b.training && o.fuse_join &&
+      ResidualJoin::unsupported(*bn3_, shortcut_bn_.get(), shortcut, add_->out(), sum_grad).empty())
+    join_ = std::make_unique<ResidualJoin>(b, name + ".join", *bn3_, shortcut_bn_.get(), shortcut,
+                                           add_->out(), sum_grad);
   if (!b.training || !x.grad) return;
   // An in-place binary add: oneDNN's sum primitive has only a reference kernel for blocked
   // layouts on AVX2, the binary one is jitted.
@@ -53,6 +57,15 @@ void Bottleneck::forward(dnnl::stream& s) const {
   conv2_->forward(s);
   bn2_->forward(s);
   conv3_->forward(s);
+  // Synchronized batch norm (statistics over all ranks) runs on the primitives.
+  join_ran_ = join_ && !bn3_->sync_wanted();
+  if (join_ran_) {
+    if (shortcut_conv_) shortcut_conv_->forward(s);
+    join_->forward(s);
+    bn3_->forward_ran_elsewhere();
+    if (shortcut_bn_) shortcut_bn_->forward_ran_elsewhere();
+    return;
+  }
   bn3_->forward(s);
   if (shortcut_conv_) {
     shortcut_conv_->forward(s);
@@ -62,15 +75,19 @@ void Bottleneck::forward(dnnl::stream& s) const {
 }
 
 void Bottleneck::backward(dnnl::stream& s) const {
-  add_->backward(s);
-  bn3_->backward(s);
+  if (join_ran_) {
+    join_->backward(s);  // both batch norms' input gradients
+  } else {
+    add_->backward(s);
+    bn3_->backward(s);
+  }
   conv3_->backward(s);
   bn2_->backward(s);
   conv2_->backward(s);
   bn1_->backward(s);
   conv1_->backward(s);  // writes x.grad
   if (shortcut_conv_) {
-    shortcut_bn_->backward(s);
+    if (!join_ran_) shortcut_bn_->backward(s);
     shortcut_conv_->backward(s);
   }
   if (accumulate_.valid()) accumulate_.run(s);

@@ -10,6 +10,7 @@
 #include "core/add_relu.hpp"
 #include "core/batchnorm.hpp"
 #include "core/conv.hpp"
+#include "core/residual_join.hpp"
 #include "core/subsample.hpp"
 
 namespace signsnet::core {
@@ -21,6 +22,9 @@ struct BlockOptions {
   int stride = 1;
   bool projection = true;  // convolutional block (shortcut convolution) or identity block
   float epsilon = 1e-3f;
+  /// Training: the last batch norms, the add and the ReLU on signsnet's fused loops where the
+  /// layouts allow (residual_join.hpp); false keeps oneDNN's primitives (for comparisons).
+  bool fuse_join = true;
 };
 
 class Bottleneck {
@@ -33,12 +37,16 @@ class Bottleneck {
   void backward(dnnl::stream& s) const;
   void for_each_bn(const std::function<void(const BatchNorm&)>& f) const;
   int reorders() const;
+  /// True when training runs the block's end on the fused join (residual_join.hpp).
+  bool joined() const { return join_ != nullptr; }
 
  private:
   std::unique_ptr<Subsample> subsample_;  // where the strided 1x1 convolutions need it
   std::unique_ptr<Conv> conv1_, conv2_, conv3_, shortcut_conv_;
   std::unique_ptr<BatchNorm> bn1_, bn2_, bn3_, shortcut_bn_;
   std::unique_ptr<AddRelu> add_;
+  std::unique_ptr<ResidualJoin> join_;
+  mutable bool join_ran_ = false;  // the last forward ran the join: the backward must too
   Op accumulate_;  // x.grad += the other branch's gradient (x: the input, or its subsample)
 };
 

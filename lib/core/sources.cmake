@@ -17,6 +17,7 @@ list(APPEND SIGNSNET_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/core/params.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/pooling.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/positions_conv.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/core/residual_join.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/runtime.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/subsample.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/summary.cpp

@@ -943,6 +943,80 @@ INSTANTIATE_TEST_SUITE_P(
             "projection_s2_c8_to16", {2, 8, 5, 5}, core::BlockOptions{8, 16, 3, 2, true, 1e-3f}}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// The fused end of a training block (residual_join.hpp) against oneDNN's primitives for the
+// same work (BlockOptions::fuse_join = false), on the same parameters and input.
+void expect_join_matches_primitives(BlockCase with) {
+  with.layout = native_blocked_tag();
+  BlockCase without = with;
+  without.o.fuse_join = false;
+  BlockRun a(with), b(without);
+  ASSERT_TRUE(a.blk->joined()) << "oneDNN chose layouts the join does not take: nothing to test";
+  ASSERT_FALSE(b.blk->joined());
+  bool found = false;
+  for (const std::string& k : a.env.rt.kernels())
+    found |= k == "blk.join fwd: signsnet:residual_join";
+  EXPECT_TRUE(found) << "the join is not in the kernel list";
+
+  EXPECT_TRUE(AllNear(a.forward(a.x), b.forward(b.x), 1e-5, 1e-5));
+  // analytic() runs forward then backward; the block's input gradient covers both branches.
+  EXPECT_TRUE(AllNear(a.analytic(), b.analytic(), 1e-4, 1e-5));
+  int compared = 0;
+  for (const auto& slot : b.env.params.slots()) {
+    const std::string& name = slot->info.name;
+    if (!slot->info.trainable) continue;
+    // A bias before batch norm has a gradient of zero up to rounding: compare it absolutely.
+    const bool bias = name.find(".bias") != std::string::npos;
+    EXPECT_TRUE(AllNear(read_param(a.env.params, name, TensorRole::gradient),
+                        read_param(b.env.params, name, TensorRole::gradient), bias ? 0.0 : 1e-3,
+                        bias ? 1e-4 : 1e-5))
+        << name;
+    ++compared;
+  }
+  EXPECT_GE(compared, with.o.projection ? 16 : 12);
+  // The batch statistics the join took become the moving ones (momentum 0).
+  for (BlockRun* r : {&a, &b})
+    r->blk->for_each_bn([](const core::BatchNorm& bn) { bn.update_moving(0.0f); });
+  for (const char* bn : {"blk.bn3", "blk.shortcut.bn"}) {
+    if (!with.o.projection && std::string(bn) == "blk.shortcut.bn") continue;
+    for (const char* stat : {".moving_mean", ".moving_variance"}) {
+      const std::string name = std::string(bn) + stat;
+      EXPECT_TRUE(AllNear(read_param(a.env.params, name), read_param(b.env.params, name), 1e-4,
+                          1e-6))
+          << name;
+    }
+  }
+}
+
+const BlockCase kJoinCases[] = {
+        BlockCase{"identity_c32", {3, 32, 5, 5}, core::BlockOptions{16, 32, 3, 1, false, 1e-3f}},
+        BlockCase{"projection_s1_c16_to32",
+                  {3, 16, 5, 5},
+                  core::BlockOptions{16, 32, 3, 1, true, 1e-3f}},
+        BlockCase{"projection_s2_c16_to32",
+                  {3, 16, 6, 6},
+                  core::BlockOptions{16, 32, 3, 2, true, 1e-3f}},
+        // 2x2 maps: channel blocks grouped per task (16 blocks of 4 positions make 4 KiB).
+        BlockCase{"identity_c256_2x2", {2, 256, 2, 2}, core::BlockOptions{16, 256, 3, 1, false,
+                                                                           1e-3f}}};
+
+class ResidualJoinTest : public ::testing::TestWithParam<BlockCase> {};
+
+TEST_P(ResidualJoinTest, MatchesThePrimitivesInOutputGradientsAndStatistics) {
+  expect_join_matches_primitives(GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Blocks, ResidualJoinTest, ::testing::ValuesIn(kJoinCases),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// The same on AVX2's 8-channel blocks (the join's other vector width).
+TEST(ResidualJoinAvx2Test, MatchesThePrimitivesOnEightChannelBlocks) {
+  if (!at_most_avx2()) GTEST_SKIP() << "oneDNN already ran above AVX2 in this process";
+  for (const BlockCase& c : kJoinCases) {
+    SCOPED_TRACE(c.name);
+    expect_join_matches_primitives(c);
+  }
+}
+
 // Stage 3's shape class: a stride-2 block on an odd map, where oneDNN's AVX2 1x1 kernel refuses the
 // strided convolutions and the block subsamples the input for both of them.
 TEST(BottleneckSubsampleTest, StridedBlockOnOddMapGradientsMatchOnKeptAndSkippedPositions) {
