@@ -9,6 +9,13 @@
 // gradients need, then dc3 (and dcs) in a second pass.
 // oneDNN runs these as three to five primitives, each reading and writing whole activations; here
 // a channel block's data stays in the core's cache between the two passes.
+//
+// AVX-512 machine, ResNet-50 at batch 32, two models stepping in turn (a throwaway program, one
+// with the join and one without, 21 pairs in each build order): training step 1.033x and 1.025x.
+// Profiled, the blocks' ends took 22.1 ms against 30.0 for the primitives (stage 2: forward 2.9
+// against 5.4 ms, backward 5.2 against 6.7). The same loops for the blocks' other batch norms
+// (BN + ReLU, nothing to fuse with) were slower than oneDNN's there (stage 2: 0.16 against 0.11
+// ms forward, 0.32 against 0.22 backward) and the step 0.995x as fast: not used.
 #pragma once
 
 #include <string>
