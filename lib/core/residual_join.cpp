@@ -308,26 +308,17 @@ SIGNSNET_INLINE void backward_group(const Job& j, long cb0, long count) {
 }
 
 // Groups in parallel: each group's sums are taken in one order, whatever the thread count.
-SIGNSNET_VECTOR_CLONES void join_forward(const Job& j, int block) {
+SIGNSNET_VECTOR_CLONES void run_groups(const Job& j, int block, bool forward) {
   const long group = group_size(j.positions, block);
   const long groups = (j.blocks + group - 1) / group;
 #pragma omp parallel for schedule(static)
   for (long t = 0; t < groups; ++t) {
     const long cb0 = t * group, count = std::min(group, j.blocks - cb0);
-    if (block == 16)
+    if (forward && block == 16)
       forward_group<16>(j, cb0, count);
-    else
+    else if (forward)
       forward_group<8>(j, cb0, count);
-  }
-}
-
-SIGNSNET_VECTOR_CLONES void join_backward(const Job& j, int block) {
-  const long group = group_size(j.positions, block);
-  const long groups = (j.blocks + group - 1) / group;
-#pragma omp parallel for schedule(static)
-  for (long t = 0; t < groups; ++t) {
-    const long cb0 = t * group, count = std::min(group, j.blocks - cb0);
-    if (block == 16)
+    else if (block == 16)
       backward_group<16>(j, cb0, count);
     else
       backward_group<8>(j, cb0, count);
@@ -403,7 +394,7 @@ void ResidualJoin::run_forward() const {
   Job j = job_of(layout_, main_, short_, projection_);
   j.identity = projection_ ? nullptr : floats(shortcut_);
   j.out = floats(out_);
-  join_forward(j, static_cast<int>(layout_.block));
+  run_groups(j, static_cast<int>(layout_.block), /*forward=*/true);
 }
 
 void ResidualJoin::run_backward() const {
@@ -411,7 +402,7 @@ void ResidualJoin::run_backward() const {
   j.out = floats(out_);
   j.out_grad = floats(out_grad_);
   j.sum_grad = floats(sum_grad_);
-  join_backward(j, static_cast<int>(layout_.block));
+  run_groups(j, static_cast<int>(layout_.block), /*forward=*/false);
 }
 
 }  // namespace signsnet::core
