@@ -7,7 +7,9 @@
 
 // The vector helpers below are always inlined into the clones, so no vector crosses a call: GCC's
 // note that passing one would change the ABI does not apply.
-#if defined(__GNUC__) && !defined(__clang__)
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wpsabi"
+#elif defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
