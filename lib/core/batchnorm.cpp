@@ -14,10 +14,6 @@ using bn_fwd = dnnl::batch_normalization_forward;
 using bn_bwd = dnnl::batch_normalization_backward;
 using flags = dnnl::normalization_flags;
 
-float* floats(const dnnl::memory& m) {
-  return static_cast<float*>(m.get_data_handle());
-}
-
 }  // namespace
 
 // Synchronized batch normalization. Forward: per-channel sums and sums of squares of the local

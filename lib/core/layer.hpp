@@ -43,4 +43,9 @@ struct Build {
 /// Dims of a memory descriptor as int64 values.
 std::vector<std::int64_t> shape_of(const dnnl::memory::desc& md);
 
+/// An f32 memory's buffer, for signsnet's own loops.
+inline float* floats(const dnnl::memory& m) {
+  return static_cast<float*>(m.get_data_handle());
+}
+
 }  // namespace signsnet::core

@@ -16,10 +16,6 @@
 namespace signsnet::core {
 namespace {
 
-float* floats(const dnnl::memory& m) {
-  return static_cast<float*>(m.get_data_handle());
-}
-
 // One batch norm's data while a join runs.
 struct Norm {
   const float* x;      // its input
@@ -60,7 +56,7 @@ struct Job {
 };
 
 // A channel block's lanes as one vector (GCC vector extensions: the clones compile them to
-// AVX-512 or AVX2 registers, the baseline to SSE pairs). Sums are taken in double.
+// AVX-512 or AVX2 registers, the baseline to SSE pairs); D holds the lanes' sums in double.
 template <int B>
 struct Lanes;
 template <>
@@ -87,10 +83,6 @@ SIGNSNET_INLINE V load(const float* p) {
 template <class V>
 SIGNSNET_INLINE void store(float* p, const V& v) {
   __builtin_memcpy(p, &v, sizeof v);
-}
-template <class V>
-SIGNSNET_INLINE V load_lanes(const float* p) {  // from a [C] array
-  return load<V>(p);
 }
 template <int B>
 SIGNSNET_INLINE typename Lanes<B>::D widen(const typename Lanes<B>::F& v) {

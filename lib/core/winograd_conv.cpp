@@ -57,10 +57,6 @@ using conv_fwd = dnnl::convolution_forward;
 using conv_bwd_data = dnnl::convolution_backward_data;
 using conv_bwd_weights = dnnl::convolution_backward_weights;
 
-float* data(const dnnl::memory& m) {
-  return static_cast<float*>(m.get_data_handle());
-}
-
 // A coefficient matrix known at compile time, read as given (Rows) or transposed (Cols).
 template <const auto& kMatrix>
 struct Rows {
@@ -271,19 +267,19 @@ std::unique_ptr<WinogradConv> WinogradConv::build(Build& b, const std::string& n
     return op;
   };
   for (int t = 0; t < sh.positions(); ++t) {
-    const dnnl::memory v = b.rt.wrap(src_md, data(l.in_tiles_) + t * in_step);
-    const dnnl::memory m = b.rt.wrap(dst_md, data(l.out_tiles_) + t * out_step);
-    const dnnl::memory u = b.rt.wrap(u_md, data(l.u_) + t * u_step);
+    const dnnl::memory v = b.rt.wrap(src_md, floats(l.in_tiles_) + t * in_step);
+    const dnnl::memory m = b.rt.wrap(dst_md, floats(l.out_tiles_) + t * out_step);
+    const dnnl::memory u = b.rt.wrap(u_md, floats(l.u_) + t * u_step);
     l.fwd_.push_back(with(fwd, {{DNNL_ARG_SRC, v}, {DNNL_ARG_WEIGHTS, u}, {DNNL_ARG_DST, m}}));
     if (!training) continue;
-    const dnnl::memory du = b.rt.wrap(u_md, data(l.du_) + t * u_step);
+    const dnnl::memory du = b.rt.wrap(u_md, floats(l.du_) + t * u_step);
     l.bwd_weights_.push_back(
         with(bwd_w, {{DNNL_ARG_SRC, v}, {DNNL_ARG_DIFF_DST, m}, {DNNL_ARG_DIFF_WEIGHTS, du}}));
     if (!in.grad) continue;
-    const dnnl::memory dv = b.rt.wrap(src_md, data(l.in_grad_tiles_) + t * in_step);
+    const dnnl::memory dv = b.rt.wrap(src_md, floats(l.in_grad_tiles_) + t * in_step);
     l.bwd_data_.push_back(
         with(bwd_d, {{DNNL_ARG_DIFF_DST, m},
-                     {DNNL_ARG_WEIGHTS, b.rt.wrap(u_bwd_md, data(l.u_bwd_) + t * u_step)},
+                     {DNNL_ARG_WEIGHTS, b.rt.wrap(u_bwd_md, floats(l.u_bwd_) + t * u_step)},
                      {DNNL_ARG_DIFF_SRC, dv}}));
   }
   return layer;
@@ -295,9 +291,9 @@ void WinogradConv::forward(dnnl::stream& s) const {
     if (to_bwd_.valid()) to_bwd_.run(s);
     transformed_version_ = params_->values_version();
   }
-  profiler_->time(names_[1], [&] { input_to_tiles(data(x_), data(in_tiles_)); });
+  profiler_->time(names_[1], [&] { input_to_tiles(floats(x_), floats(in_tiles_)); });
   for (const Op& op : fwd_) op.run(s);
-  profiler_->time(names_[2], [&] { tiles_to_output(data(out_tiles_), data(b_), data(y_)); });
+  profiler_->time(names_[2], [&] { tiles_to_output(floats(out_tiles_), floats(b_), floats(y_)); });
 }
 
 int WinogradConv::reorders() const {
@@ -305,14 +301,15 @@ int WinogradConv::reorders() const {
 }
 
 void WinogradConv::backward(dnnl::stream& s) const {
-  profiler_->time(names_[3], [&] { output_grad_to_tiles(data(dy_), data(out_tiles_), data(db_)); });
+  profiler_->time(names_[3],
+                  [&] { output_grad_to_tiles(floats(dy_), floats(out_tiles_), floats(db_)); });
   for (const Op& op : bwd_weights_) op.run(s);
-  profiler_->time(names_[4], [&] { weight_grad_from_tiles(data(du_), data(dw_)); });
+  profiler_->time(names_[4], [&] { weight_grad_from_tiles(floats(du_), floats(dw_)); });
   if (bwd_data_.empty()) return;
   // The backward-data products read the weights in the blocking that forward() reordered them
   // into.
   for (const Op& op : bwd_data_) op.run(s);
-  profiler_->time(names_[5], [&] { tiles_to_input_grad(data(in_grad_tiles_), data(dx_)); });
+  profiler_->time(names_[5], [&] { tiles_to_input_grad(floats(in_grad_tiles_), floats(dx_)); });
 }
 
 // Each transform is a parallel loop here, built for AVX-512, AVX2 and the baseline, whose body is
@@ -323,8 +320,8 @@ void WinogradConv::backward(dnnl::stream& s) const {
 // U = G g G^T for every (output, input) channel pair. Both layouts keep BxB blocks of (input,
 // output) channels in the same order of blocks, so each block of B*B lanes transforms on its own.
 SIGNSNET_VECTOR_CLONES void WinogradConv::transform_weights() const {
-  const float* g = data(w_);
-  float* u = data(u_);
+  const float* g = floats(w_);
+  float* u = floats(u_);
   const bool large = sh_.m == 4;
   const std::ptrdiff_t blocks = (sh_.k / sh_.block) * (sh_.c / sh_.block), step = sh_.k * sh_.c;
 #pragma omp parallel for schedule(static)
