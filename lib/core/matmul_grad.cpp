@@ -49,14 +49,14 @@ std::unique_ptr<MatmulWeightGrad> MatmulWeightGrad::make(Build& b, const std::st
                                         {{DNNL_ARG_SRC, b.rt.wrap(a_md, dy.get_data_handle())},
                                          {DNNL_ARG_WEIGHTS, b.rt.wrap(b_md, x)},
                                          {DNNL_ARG_DST, c}});
-  auto* cp = static_cast<float*>(c.get_data_handle());
+  float* cp = floats(c);
   const dnnl::memory::desc w_view({o, i, 1, 1}, dt::f32, dnnl::memory::dims{pitch, 1, 1, 1});
   g->w_out_ = b.rt.reorder(b.rt.wrap(w_view, cp), w.grad, name + " grad->arena");
   // The last column (oneDNN's reorder of a strided vector is its reference kernel).
   const dnnl::memory bias_grad = bias.grad;
   g->b_out_ = b.rt.custom(name + " bias grad->arena", "signsnet:copy", [c, bias_grad, o, pitch, i] {
-    const auto* from = static_cast<const float*>(c.get_data_handle()) + i;
-    auto* to = static_cast<float*>(bias_grad.get_data_handle());
+    const float* from = floats(c) + i;
+    float* to = floats(bias_grad);
     for (dnnl::memory::dim k = 0; k < o; ++k) to[k] = from[k * pitch];
   });
   return g;
