@@ -10,6 +10,7 @@
 
 #include "errors.hpp"
 #include "signsnet/checkpoint.hpp"
+#include "signsnet/trainer.hpp"
 
 namespace signsnet::cli {
 namespace fs = std::filesystem;
@@ -89,6 +90,28 @@ InputLimits input_limits(std::int64_t max_input_mb) {
   limits.data.max_image_bytes = bytes;
   limits.checkpoint.max_parameter_bytes = bytes;
   return limits;
+}
+
+bool FlipTtaFlags::resolve(const std::string& checkpoint, const CheckpointLimits& limits) const {
+  if (on || off) return on;
+  return as_error<CheckpointError>([&] {
+    const std::string json = read_checkpoint_state(checkpoint, limits).train_config_json;
+    if (json.empty()) return false;
+    try {
+      return TrainConfig::from_json(json, checkpoint + ": train_config").flip_tta;
+    } catch (const std::invalid_argument& e) {
+      throw CheckpointError(e.what());
+    }
+  });
+}
+
+void add_flip_tta_flags(CLI::App& cmd, FlipTtaFlags& f) {
+  CLI::Option* on = cmd.add_flag(
+      "--flip-tta", f.on,
+      "Average each image's probabilities with its mirror's, twice the work (default: as the "
+      "checkpoint was trained; on in the default recipe)");
+  CLI::Option* off = cmd.add_flag("--no-flip-tta", f.off, "One pass per image, no mirror");
+  on->excludes(off);
 }
 
 void add_max_input_flag(CLI::App& cmd, std::int64_t& mb) {

@@ -55,6 +55,16 @@ void apply_threads(int threads);
 /// optimizer moments). Throws CheckpointError.
 Model load_model(const std::string& checkpoint, int batch, const CheckpointLimits& limits = {});
 
+/// --flip-tta and --no-flip-tta: test-time flips on or off; neither leaves the choice to the
+/// checkpoint's training recipe (TrainConfig::flip_tta).
+struct FlipTtaFlags {
+  bool on = false, off = false;
+  /// `on` or `off` if given, else the flip_tta of `checkpoint`'s training config (false when the
+  /// checkpoint holds none). Throws CheckpointError naming the file.
+  bool resolve(const std::string& checkpoint, const CheckpointLimits& limits) const;
+};
+void add_flip_tta_flags(CLI::App& cmd, FlipTtaFlags& f);
+
 /// "1,234,567".
 std::string with_commas(long long value);
 

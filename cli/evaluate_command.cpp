@@ -17,7 +17,8 @@ struct EvaluateFlags {
   std::string checkpoint, data, test;
   int batch = 32, threads = 0;
   std::int64_t max_input_mb = 0;
-  bool json = false, flip_tta = false;
+  bool json = false;
+  FlipTtaFlags flip;
 };
 
 std::string test_source(const EvaluateFlags& f) {
@@ -32,7 +33,8 @@ int run_evaluate(const EvaluateFlags& f) {
   const std::string source = test_source(f);
   const Dataset test = load_data(source, f.test.empty() ? "--data" : "--test", model.config(),
                                  model.config().classes, limits.data);
-  const Evaluation e = evaluate_dataset(model, test, f.batch, 1, f.flip_tta);
+  const bool flip_tta = f.flip.resolve(f.checkpoint, limits.checkpoint);
+  const Evaluation e = evaluate_dataset(model, test, f.batch, 1, flip_tta);
   const Metrics m = as_error<DataError>(
       [&] { return compute_metrics(test.labels, e.predictions, model.config().classes); });
   if (f.json) {
@@ -40,12 +42,12 @@ int run_evaluate(const EvaluateFlags& f) {
     j["loss"] = e.loss;
     j["checkpoint"] = f.checkpoint;
     j["data"] = source;
-    j["flip_tta"] = f.flip_tta;
+    j["flip_tta"] = flip_tta;
     std::cout << j.dump() << std::endl;
     return kOk;
   }
   std::printf("%s on %s%s: loss: %.4f - accuracy: %.4f (%lld/%lld)\n\n", f.checkpoint.c_str(),
-              source.c_str(), f.flip_tta ? " (flip TTA)" : "", e.loss, m.accuracy(),
+              source.c_str(), flip_tta ? " (flip TTA)" : "", e.loss, m.accuracy(),
               static_cast<long long>(m.correct), static_cast<long long>(m.count));
   std::cout << m.to_text(test.class_names);
   return kOk;
@@ -80,8 +82,7 @@ std::function<int()> add_evaluate_command(CLI::App& app) {
   cmd->add_option("--threads", f->threads, "Compute threads")->check(CLI::Range(1, 1024));
   cmd->add_flag("--json", f->json, "Print one JSON object");
   add_max_input_flag(*cmd, f->max_input_mb);
-  cmd->add_flag("--flip-tta", f->flip_tta,
-                "Average each image's probabilities with its mirror's (twice the work)");
+  add_flip_tta_flags(*cmd, f->flip);
   return [cmd, f] { return cmd->parsed() ? run_evaluate(*f) : -1; };
 }
 

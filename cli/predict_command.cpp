@@ -23,6 +23,7 @@ struct PredictFlags {
   int top_k = 0, threads = 0;
   std::int64_t max_input_mb = 0;
   bool json = false;
+  FlipTtaFlags flip;
 };
 
 struct Item {
@@ -90,12 +91,14 @@ int run_predict(const PredictFlags& f) {
     throw UsageError("predict: expected image files or --h5 FILE, got " +
                      std::string(f.images.empty() ? "neither" : "both"));
   apply_threads(f.threads);
-  Model model = load_model(f.checkpoint, 1, input_limits(f.max_input_mb).checkpoint);
+  const CheckpointLimits limits = input_limits(f.max_input_mb).checkpoint;
+  Model model = load_model(f.checkpoint, 1, limits);
+  const bool flip_tta = f.flip.resolve(f.checkpoint, limits);
   const ModelConfig& m = model.config();
   const std::vector<Item> items = f.h5.empty() ? file_items(f, m) : h5_items(f, m);
   nlohmann::json out = nlohmann::json::array();
   for (const Item& item : items) {
-    const Evaluation e = evaluate_dataset(model, item.image, 1);
+    const Evaluation e = evaluate_dataset(model, item.image, 1, 1, flip_tta);
     if (f.json)
       out.push_back(item_json(item.source, e.probabilities, f.top_k));
     else
@@ -119,6 +122,7 @@ std::function<int()> add_predict_command(CLI::App& app) {
   cmd->add_option("--threads", f->threads, "Compute threads")->check(CLI::Range(1, 1024));
   cmd->add_flag("--json", f->json, "Print one JSON array");
   add_max_input_flag(*cmd, f->max_input_mb);
+  add_flip_tta_flags(*cmd, f->flip);
   return [cmd, f] { return cmd->parsed() ? run_predict(*f) : -1; };
 }
 

@@ -31,6 +31,7 @@ struct ReportFlags {
   std::string run, checkpoint, data, test, bench, out;
   int batch = 32, threads = 0, max_images = 200;
   std::int64_t max_input_mb = 0;
+  FlipTtaFlags flip;
 };
 
 std::string utc_time(std::time_t t) {
@@ -109,9 +110,10 @@ void fill_run(const RunFolder& run, const CheckpointState& state, const std::str
   d->generated_at = utc_time(std::time(nullptr));
 }
 
-void fill_evaluation(Model& model, const Dataset& test, const ReportFlags& f, ReportData* d) {
+void fill_evaluation(Model& model, const Dataset& test, const ReportFlags& f, bool flip_tta,
+                     ReportData* d) {
   const int classes = model.config().classes;
-  const Evaluation e = evaluate_dataset(model, test, f.batch);
+  const Evaluation e = evaluate_dataset(model, test, f.batch, 1, flip_tta);
   d->metrics =
       as_error<DataError>([&] { return compute_metrics(test.labels, e.predictions, classes); });
   d->test_loss = e.loss;
@@ -149,7 +151,7 @@ int run_report(const ReportFlags& f) {
   const Dataset test = load_data(d.test_source, f.test.empty() ? "--data" : "--test",
                                  model.config(), model.config().classes, limits.data);
   fill_run(run, state, checkpoint, &d);
-  fill_evaluation(model, test, f, &d);
+  fill_evaluation(model, test, f, f.flip.resolve(checkpoint, limits.checkpoint), &d);
   write_file_atomically(out, render_report(d), "a written report");
   std::printf("Wrote %s: test accuracy %.4f (%lld/%lld), %lld misclassified images\n", out.c_str(),
               d.metrics.accuracy(), static_cast<long long>(d.metrics.correct),
@@ -181,6 +183,7 @@ std::function<int()> add_report_command(CLI::App& app) {
   cmd->add_option("--batch", f->batch, "Images per forward pass")->check(CLI::Range(1, 4096));
   cmd->add_option("--threads", f->threads, "Compute threads")->check(CLI::Range(1, 1024));
   add_max_input_flag(*cmd, f->max_input_mb);
+  add_flip_tta_flags(*cmd, f->flip);
   return [cmd, f] { return cmd->parsed() ? run_report(*f) : -1; };
 }
 

@@ -60,6 +60,9 @@ void declare_recipe(CLI::App& cmd, TrainFlags& f) {
       ->check(CLI::Range(0.0, 0.5));
   cmd.add_flag("--bn-recalibration,!--no-bn-recalibration", f.recalibrate,
                "Recompute BN statistics before each evaluation");
+  cmd.add_flag("--flip-tta,!--no-flip-tta", f.flip_tta,
+               "Evaluate with each image's probabilities averaged with its mirror's (on in the "
+               "default recipe; twice the inference work)");
   cmd.add_flag("--zero-init-residual,!--no-zero-init-residual", f.zero_init_residual,
                "Start each block's last BN scale at 0 (each block starts as its shortcut)");
   cmd.add_option("--val-split", f.val_split,
@@ -124,6 +127,7 @@ void apply_regularization(const TrainFlags& f, TrainConfig& c) {
   if (f.given("--zoom")) c.augmentation.zoom = f.zoom;
   if (f.given("--bn-recalibration") || f.given("--no-bn-recalibration"))
     c.bn_recalibration = f.recalibrate;
+  if (f.given("--flip-tta") || f.given("--no-flip-tta")) c.flip_tta = f.flip_tta;
   if (f.given("--val-split")) c.validation_fraction = f.val_split;
   if (f.given("--zero-init-residual") || f.given("--no-zero-init-residual"))
     c.zero_init_residual = f.zero_init_residual;

@@ -47,6 +47,9 @@ struct TrainConfig {
   Augmentation augmentation;
   float bn_momentum = 0.99f;      ///< overrides ModelConfig::bn_momentum
   bool bn_recalibration = false;  ///< recompute BN statistics before each evaluation and at the end
+  /// Evaluate (validation, test, and `evaluate`/`predict`/`report` on its checkpoints by default)
+  /// with each image's probabilities averaged with its mirror's: twice the inference work.
+  bool flip_tta = false;
   /// Start each block's last BN scale (`.bn3.gamma`) at 0, so every residual branch starts silent
   /// and each block as the identity of its shortcut (Goyal et al. 2017). Not in the notebook.
   bool zero_init_residual = false;

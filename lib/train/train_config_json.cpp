@@ -130,6 +130,7 @@ void read_top_level(const Reader& r, const json& j, TrainConfig& c) {
   r.get(j, "", "label_smoothing", c.label_smoothing);
   r.get(j, "", "bn_momentum", c.bn_momentum);
   r.get(j, "", "bn_recalibration", c.bn_recalibration);
+  r.get(j, "", "flip_tta", c.flip_tta);
   r.get(j, "", "zero_init_residual", c.zero_init_residual);
   r.get(j, "", "validation_fraction", c.validation_fraction);
   r.get(j, "", "seed", c.seed);
@@ -152,6 +153,7 @@ std::string TrainConfig::to_json() const {
             {"augmentation", augmentation_json(augmentation)},
             {"bn_momentum", pretty(bn_momentum)},
             {"bn_recalibration", bn_recalibration},
+            {"flip_tta", flip_tta},
             {"zero_init_residual", zero_init_residual},
             {"validation_fraction", validation_fraction},
             {"seed", seed},

@@ -170,7 +170,7 @@ void Trainer::Impl::recalibrate() {
 
 Evaluation Trainer::Impl::evaluate(const Dataset& data) {
   if (config.bn_recalibration) recalibrate();
-  return evaluate_dataset(model, data, config.batch, config.loader_threads);
+  return evaluate_dataset(model, data, config.batch, config.loader_threads, config.flip_tta);
 }
 
 Trainer::Trainer(const ModelConfig& model, const TrainConfig& config, const Dataset& train)
@@ -180,8 +180,8 @@ Trainer::Trainer(const ModelConfig& model, const TrainConfig& config, const Data
                  Communicator* comm, const DistributedConfig& distributed) {
   config.validate();
   if (config.threads > 0) Model::set_threads(config.threads);
-  impl_ = std::make_unique<Impl>(model, config, split_data(train, config, model), comm,
-                                 distributed);
+  impl_ =
+      std::make_unique<Impl>(model, config, split_data(train, config, model), comm, distributed);
 }
 
 Trainer::~Trainer() = default;

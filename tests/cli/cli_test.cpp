@@ -163,6 +163,49 @@ TEST(Cli, TrainPrintsKerasStyleEpochLines) {
   EXPECT_NE(r.out.find("Test loss: "), std::string::npos) << r.out;
 }
 
+// Test-time flips follow the recipe the checkpoint was trained with (on in the default one),
+// unless --flip-tta or --no-flip-tta says otherwise, in train, evaluate and predict alike.
+TEST(Cli, FlipTtaFollowsTheCheckpointsRecipe) {
+  const std::string test = synthetic_data_dir() + "/test_signs.h5";
+  auto evaluated_with_flips = [&](const std::string& checkpoint, const std::string& flag) {
+    const CliResult r =
+        run_cli("evaluate --json --checkpoint '" + checkpoint + "' --test '" + test + "'" + flag);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r.code == 0 && nlohmann::json::parse(r.out)["flip_tta"].get<bool>();
+  };
+  const std::string on = trained_run() + "/last.h5";  // the default recipe
+  EXPECT_TRUE(evaluated_with_flips(on, ""));
+  EXPECT_FALSE(evaluated_with_flips(on, " --no-flip-tta"));
+
+  const std::string dir = process_scratch("cli_no_tta");
+  const CliResult r = run_cli("train --data '" + synthetic_data_dir() +
+                              "' --epochs 1 --no-flip-tta --out '" + dir + "'" + kTinyRun);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string off = dir + "/last.h5";
+  EXPECT_FALSE(
+      TrainConfig::from_json(read_checkpoint_state(off).train_config_json, "last.h5").flip_tta);
+  EXPECT_FALSE(evaluated_with_flips(off, ""));
+  EXPECT_TRUE(evaluated_with_flips(off, " --flip-tta"));
+  expect_one_error_line(run_cli("evaluate --checkpoint '" + off + "' --flip-tta --no-flip-tta"), 2,
+                        "--flip-tta excludes --no-flip-tta");
+
+  auto predicted = [&](const std::string& flag) {
+    const CliResult p = run_cli("predict --json --checkpoint '" + on + "' --h5 '" + test +
+                                "' --rows 0,1,2,3" + flag);
+    EXPECT_EQ(p.code, 0) << p.err;
+    std::vector<float> probs;
+    if (p.code != 0) return probs;
+    for (const auto& item : nlohmann::json::parse(p.out))
+      for (float v : item["probabilities"]) probs.push_back(v);
+    return probs;
+  };
+  const std::vector<float> default_probs = predicted(""), flipped = predicted(" --flip-tta"),
+                           plain = predicted(" --no-flip-tta");
+  ASSERT_EQ(default_probs.size(), 12u);
+  EXPECT_EQ(default_probs, flipped);
+  EXPECT_NE(default_probs, plain);
+}
+
 TEST(Cli, PredictPrintsTheNotebookSentence) {
   const std::string dir = trained_run();
   const CliResult r = run_cli("predict --checkpoint '" + dir + "/last.h5' --h5 '" +

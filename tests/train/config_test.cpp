@@ -16,6 +16,7 @@ TEST(TrainConfig, NotebookRecipeIsTheKerasNotebook) {
   EXPECT_EQ(c.label_smoothing, 0.0f);
   EXPECT_FLOAT_EQ(c.bn_momentum, 0.99f);
   EXPECT_FALSE(c.bn_recalibration);
+  EXPECT_FALSE(c.flip_tta);
   EXPECT_EQ(c.validation_fraction, 0.0);
 }
 
@@ -32,6 +33,7 @@ TEST(TrainConfig, DefaultRecipe) {
   EXPECT_TRUE(c.augmentation.horizontal_flip);
   EXPECT_FLOAT_EQ(c.bn_momentum, 0.9f);
   EXPECT_TRUE(c.bn_recalibration);
+  EXPECT_TRUE(c.flip_tta);
   EXPECT_DOUBLE_EQ(c.validation_fraction, 0.0);
 }
 
@@ -67,6 +69,9 @@ TEST(TrainConfig, JsonRoundTripKeepsEveryField) {
   EXPECT_EQ(r.to_json(), json);
   EXPECT_EQ(r.optimizer.learning_rate, 0.0123f);
   EXPECT_EQ(r.seed, 1234567890123ull);
+  EXPECT_TRUE(r.flip_tta);
+  // Checkpoints written before the field existed were evaluated without flips.
+  EXPECT_FALSE(TrainConfig::from_json("{}", "f.h5").flip_tta);
   EXPECT_NE(json.find("\"lr\":0.0123,"), std::string::npos) << json;
 }
 
