@@ -173,7 +173,8 @@ std::string summary_section(const ReportData& d) {
   s += kv_row("Recipe", d.recipe + ", " + std::to_string(d.epochs_planned) + " epochs planned");
   s += kv_row("Final epoch", "train " + figures(last.loss, last.accuracy) + "; validation " +
                                  figures(last.val_loss, last.val_accuracy));
-  s += kv_row("Test (checkpoint)", figures(d.test_loss, d.metrics.accuracy()));
+  s += kv_row("Test (checkpoint)", figures(d.test_loss, d.metrics.accuracy()) +
+                                       (d.flip_tta ? ", with test-time flips" : ""));
   s += kv_row("Threads", d.threads > 0 ? std::to_string(d.threads) : "all cores (not fixed)");
   s += kv_row("Report generated", d.generated_at);
   s += "</table><details><summary>Training configuration (config.json)</summary><table "

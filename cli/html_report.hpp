@@ -42,6 +42,7 @@ struct ReportData {
   std::vector<EpochReport> epochs;
 
   float test_loss = 0;
+  bool flip_tta = false;  ///< the test figures average each image with its mirror
   Metrics metrics;
   std::vector<std::string> class_names;
   std::vector<MisclassifiedImage> misclassified;  ///< most confident first, possibly capped

@@ -117,6 +117,7 @@ void fill_evaluation(Model& model, const Dataset& test, const ReportFlags& f, bo
   d->metrics =
       as_error<DataError>([&] { return compute_metrics(test.labels, e.predictions, classes); });
   d->test_loss = e.loss;
+  d->flip_tta = flip_tta;
   d->class_names = class_names(test, classes);
   collect_misclassified(test, e, classes, f.max_images, d);
   d->model = describe_model(model.config());

@@ -109,6 +109,13 @@ TEST(HtmlReport, WithoutValidationTheCurvesSayso) {
   EXPECT_EQ(section.find(">validation</text>"), std::string::npos);
 }
 
+TEST(HtmlReport, SummarySaysWhenTheTestUsedFlips) {
+  ReportData d = sample(false);
+  EXPECT_EQ(summary_section(d).find("with test-time flips"), std::string::npos);
+  d.flip_tta = true;
+  EXPECT_NE(summary_section(d).find("with test-time flips"), std::string::npos);
+}
+
 TEST(HtmlReport, NoMistakesNoGrid) {
   ReportData d = sample(false);
   d.misclassified.clear();
