@@ -1,8 +1,9 @@
 // signsnet-classify: loads a checkpoint and classifies JPEG or PNG files with it.
 //   signsnet-classify CHECKPOINT IMAGE...
 // Prints, per image, the notebook's sentence and the class probabilities, most likely first
-// (the format of `signsnet-cli predict`). Only the public API of
-// an installed signsnet is used (find_package(signsnet) -> signsnet::signsnet).
+// (the format of `signsnet-cli predict`, averaged with the mirror image when the checkpoint's
+// recipe says so). Only the public API of an installed signsnet is used
+// (find_package(signsnet) -> signsnet::signsnet).
 #include <signsnet/checkpoint.hpp>
 #include <signsnet/data.hpp>
 #include <signsnet/model.hpp>
@@ -22,6 +23,13 @@ signsnet::Model load(const std::string& checkpoint, int batch) {
   signsnet::Model model(state.model, batch);
   signsnet::load_checkpoint(checkpoint, model, signsnet::LoadParts::weights);
   return model;
+}
+
+// Whether the checkpoint's recipe evaluates with test-time flips (the default recipe does), as
+// `signsnet-cli predict` decides without --flip-tta or --no-flip-tta.
+bool recipe_flips(const std::string& checkpoint) {
+  const std::string json = signsnet::read_checkpoint_state(checkpoint).train_config_json;
+  return !json.empty() && signsnet::TrainConfig::from_json(json, checkpoint).flip_tta;
 }
 
 void print(const std::string& source, const float* p, int classes) {
@@ -46,11 +54,12 @@ int main(int argc, char** argv) {
   }
   try {
     signsnet::Model model = load(argv[1], 1);
+    const bool flips = recipe_flips(argv[1]);
     const signsnet::ModelConfig& config = model.config();
     for (int i = 2; i < argc; ++i) {
       const signsnet::Dataset image =
           signsnet::load_image_file(argv[i], config.input_height, config.input_width);
-      const signsnet::Evaluation e = signsnet::evaluate_dataset(model, image, 1);
+      const signsnet::Evaluation e = signsnet::evaluate_dataset(model, image, 1, 1, flips);
       print(argv[i], e.probabilities.data(), config.classes);
     }
   } catch (const std::exception& e) {
