@@ -92,16 +92,11 @@ InputLimits input_limits(std::int64_t max_input_mb) {
   return limits;
 }
 
-bool FlipTtaFlags::resolve(const std::string& checkpoint, const CheckpointLimits& limits) const {
+bool FlipTtaFlags::resolve(const CheckpointState& state, const std::string& checkpoint) const {
   if (on || off) return on;
+  if (state.train_config_json.empty()) return false;
   return as_error<CheckpointError>([&] {
-    const std::string json = read_checkpoint_state(checkpoint, limits).train_config_json;
-    if (json.empty()) return false;
-    try {
-      return TrainConfig::from_json(json, checkpoint + ": train_config").flip_tta;
-    } catch (const std::invalid_argument& e) {
-      throw CheckpointError(e.what());
-    }
+    return TrainConfig::from_json(state.train_config_json, checkpoint + ": train_config").flip_tta;
   });
 }
 
@@ -156,11 +151,13 @@ void apply_threads(int threads) {
   if (threads > 0) Model::set_threads(threads);
 }
 
-Model load_model(const std::string& checkpoint, int batch, const CheckpointLimits& limits) {
+Model load_model(const std::string& checkpoint, int batch, const CheckpointLimits& limits,
+                 CheckpointState* state) {
   return as_error<CheckpointError>([&] {
-    const CheckpointState state = read_checkpoint_state(checkpoint, limits);
-    Model model(state.model, batch);
+    CheckpointState read = read_checkpoint_state(checkpoint, limits);
+    Model model(read.model, batch);
     load_checkpoint(checkpoint, model, LoadParts::weights, limits);
+    if (state) *state = std::move(read);
     return model;
   });
 }

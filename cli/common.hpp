@@ -52,16 +52,18 @@ std::vector<int> parse_rows(const std::string& text, const std::string& flag);
 void apply_threads(int threads);
 
 /// Builds the model a checkpoint describes and loads its weights and statistics (not the
-/// optimizer moments). Throws CheckpointError.
-Model load_model(const std::string& checkpoint, int batch, const CheckpointLimits& limits = {});
+/// optimizer moments); `state`, if given, receives the checkpoint's attributes. Throws
+/// CheckpointError.
+Model load_model(const std::string& checkpoint, int batch, const CheckpointLimits& limits = {},
+                 CheckpointState* state = nullptr);
 
 /// --flip-tta and --no-flip-tta: test-time flips on or off; neither leaves the choice to the
 /// checkpoint's training recipe (TrainConfig::flip_tta).
 struct FlipTtaFlags {
   bool on = false, off = false;
-  /// `on` or `off` if given, else the flip_tta of `checkpoint`'s training config (false when the
-  /// checkpoint holds none). Throws CheckpointError naming the file.
-  bool resolve(const std::string& checkpoint, const CheckpointLimits& limits) const;
+  /// `on` or `off` if given, else the flip_tta of the training config in `state`, read from
+  /// `checkpoint` (false when it holds none). Throws CheckpointError naming the file.
+  bool resolve(const CheckpointState& state, const std::string& checkpoint) const;
 };
 void add_flip_tta_flags(CLI::App& cmd, FlipTtaFlags& f);
 

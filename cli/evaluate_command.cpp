@@ -29,11 +29,12 @@ std::string test_source(const EvaluateFlags& f) {
 int run_evaluate(const EvaluateFlags& f) {
   apply_threads(f.threads);
   const InputLimits limits = input_limits(f.max_input_mb);
-  Model model = load_model(f.checkpoint, f.batch, limits.checkpoint);
+  CheckpointState state;
+  Model model = load_model(f.checkpoint, f.batch, limits.checkpoint, &state);
   const std::string source = test_source(f);
   const Dataset test = load_data(source, f.test.empty() ? "--data" : "--test", model.config(),
                                  model.config().classes, limits.data);
-  const bool flip_tta = f.flip.resolve(f.checkpoint, limits.checkpoint);
+  const bool flip_tta = f.flip.resolve(state, f.checkpoint);
   const Evaluation e = evaluate_dataset(model, test, f.batch, 1, flip_tta);
   const Metrics m = as_error<DataError>(
       [&] { return compute_metrics(test.labels, e.predictions, model.config().classes); });

@@ -91,9 +91,9 @@ int run_predict(const PredictFlags& f) {
     throw UsageError("predict: expected image files or --h5 FILE, got " +
                      std::string(f.images.empty() ? "neither" : "both"));
   apply_threads(f.threads);
-  const CheckpointLimits limits = input_limits(f.max_input_mb).checkpoint;
-  Model model = load_model(f.checkpoint, 1, limits);
-  const bool flip_tta = f.flip.resolve(f.checkpoint, limits);
+  CheckpointState state;
+  Model model = load_model(f.checkpoint, 1, input_limits(f.max_input_mb).checkpoint, &state);
+  const bool flip_tta = f.flip.resolve(state, f.checkpoint);
   const ModelConfig& m = model.config();
   const std::vector<Item> items = f.h5.empty() ? file_items(f, m) : h5_items(f, m);
   nlohmann::json out = nlohmann::json::array();

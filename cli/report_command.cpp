@@ -152,7 +152,7 @@ int run_report(const ReportFlags& f) {
   const Dataset test = load_data(d.test_source, f.test.empty() ? "--data" : "--test",
                                  model.config(), model.config().classes, limits.data);
   fill_run(run, state, checkpoint, &d);
-  fill_evaluation(model, test, f, f.flip.resolve(checkpoint, limits.checkpoint), &d);
+  fill_evaluation(model, test, f, f.flip.resolve(state, checkpoint), &d);
   write_file_atomically(out, render_report(d), "a written report");
   std::printf("Wrote %s: test accuracy %.4f (%lld/%lld), %lld misclassified images\n", out.c_str(),
               d.metrics.accuracy(), static_cast<long long>(d.metrics.correct),
