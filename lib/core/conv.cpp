@@ -26,8 +26,14 @@ Conv::Conv(Build& b, const std::string& name, const Act& in, const ConvOptions& 
   dnnl::memory::dims dst_dims = {sd[0], o.out, oh, ow};
   dnnl::memory::dims strides = {o.stride, o.stride}, pad = {o.pad, o.pad};
 
+  // A map small enough for tap products (tap_products.hpp) registers its weights in their
+  // layout; every network of the model then takes that path for the layer.
   const Slot* known = b.params.find(name + ".weight");
-  dnnl::memory::desc w_md = known ? known->md : any_md(wd);
+  const dnnl::memory::desc taps_md = TapProducts::weights_md(wd);
+  const bool taps =
+      o.stride == 1 && in.value && TapProducts::fits(src_md, o.kernel, o.pad) &&
+      (known ? known->md == taps_md : TapProducts::available(b, src_md, o.out, o.kernel, o.pad));
+  dnnl::memory::desc w_md = known && !taps ? known->md : any_md(wd);
   dnnl::memory::desc bias_md({o.out}, dt::f32, tag::x);
   auto prop = b.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
   conv_fwd::desc d(prop, dnnl::algorithm::convolution_direct, src_md, w_md, bias_md,
@@ -36,12 +42,17 @@ Conv::Conv(Build& b, const std::string& name, const Act& in, const ConvOptions& 
   explicit_pad_ = b.training && in.value && o.pad > 0 && !has_direct_backward_weights(b, pd);
   const std::int64_t fan_in = sd[1] * o.kernel * o.kernel, fan_out = o.out * o.kernel * o.kernel;
   Slot& w = b.param({name + ".weight", TensorKind::weight, {wd.begin(), wd.end()}, true},
-                    pd.weights_desc(), {wd, dt::f32, tag::oihw}, {o.init, fan_in, fan_out});
+                    taps ? taps_md : pd.weights_desc(), {wd, dt::f32, tag::oihw},
+                    {o.init, fan_in, fan_out});
   Slot& bias = b.param({name + ".bias", TensorKind::bias, {o.out}, true}, bias_md, bias_md, {});
   src_ = in.value ? in.value : b.rt.memory(pd.src_desc());
   out_ = b.act(pd.dst_desc());
   if (out_grad) out_.grad = out_grad;
   b.note(name, "Conv2D", out_.desc());
+  if (taps) {
+    taps_ = TapProducts::make(b, name, in, out_, w, bias, o.kernel, o.pad);
+    return;
+  }
   if (o.stride == 1) {
     positions_ = PositionsConv::make(b, name, in, out_, w, bias, o.kernel, o.pad);
     if (positions_) return;
@@ -166,7 +177,9 @@ Op conv_backward_data(Build& b, const std::string& name, const dnnl::memory& dif
 }
 
 void Conv::forward(dnnl::stream& s) const {
-  if (positions_)
+  if (taps_)
+    taps_->forward(s);
+  else if (positions_)
     positions_->forward(s);
   else if (winograd_)
     winograd_->forward(s);
@@ -177,6 +190,7 @@ void Conv::forward(dnnl::stream& s) const {
 }
 
 int Conv::reorders() const {
+  if (taps_) return taps_->reorders();
   if (positions_) return positions_->reorders();
   if (winograd_) return winograd_->reorders();
   if (im2col_) return im2col_->reorders() + weights_to_bwd_.valid();
@@ -186,6 +200,7 @@ int Conv::reorders() const {
 }
 
 void Conv::backward(dnnl::stream& s) const {
+  if (taps_) return taps_->backward(s);
   if (positions_) return positions_->backward(s);
   if (winograd_) return winograd_->backward(s);
   if (im2col_) {

@@ -9,6 +9,7 @@
 #include "core/layer.hpp"
 #include "core/matmul_grad.hpp"
 #include "core/positions_conv.hpp"
+#include "core/tap_products.hpp"
 #include "core/winograd_conv.hpp"
 
 namespace signsnet::core {
@@ -46,6 +47,8 @@ class Conv {
   int reorders() const;
   /// True where the convolution runs as a 1x1 over (position, channel) pairs (positions_conv.hpp).
   bool over_positions() const { return positions_ != nullptr; }
+  /// True where it runs as matrix products per tap over the positions (tap_products.hpp).
+  bool over_tap_products() const { return taps_ != nullptr; }
   /// True where training runs it as a 1x1 convolution over copied taps (im2col_conv.hpp).
   bool over_taps() const { return im2col_ != nullptr; }
   /// True where backward-weights runs as one matrix product (matmul_grad.hpp).
@@ -71,6 +74,7 @@ class Conv {
   bool explicit_pad_ = false;  // backward-weights reads a zero-bordered copy of the input
   Op fwd_, bwd_weights_, bwd_data_, weights_to_bwd_, grad_to_arena_;
   std::vector<Op> to_bwd_weights_;
+  std::unique_ptr<TapProducts> taps_;
   std::unique_ptr<PositionsConv> positions_;
   std::unique_ptr<Im2colConv> im2col_;
   std::unique_ptr<WinogradConv> winograd_;

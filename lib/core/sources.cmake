@@ -21,5 +21,6 @@ list(APPEND SIGNSNET_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/core/runtime.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/subsample.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/summary.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/core/tap_products.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/winograd_conv.cpp
 )

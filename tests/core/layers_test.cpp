@@ -187,12 +187,50 @@ bool weight_grad_by_product(const ConvCase& c) {
   return c.k == 1 && c.pad == 0 && oh * ow <= 4 && c.layout != tag::undef;
 }
 
+// A 'same' convolution on a map where every output position reads every input position runs as
+// matrix products per tap (core/tap_products.hpp) where oneDNN has a product kernel of its own
+// (AVX-512), whatever the batch size.
+bool runs_as_tap_products(const ConvCase& c) {
+  return c.stride == 1 && c.k > 1 && c.k == 2 * c.pad + 1 && c.in.h - 1 <= c.pad &&
+         c.in.w - 1 <= c.pad && c.layout != tag::undef;
+}
+
+// The products per direction: one per tap and run of (output, input) position pairs that follow
+// each other in both maps.
+int tap_product_runs(const ConvCase& c) {
+  int runs = 0;
+  for (int dy = -c.pad; dy <= c.pad; ++dy)
+    for (int dx = -c.pad; dx <= c.pad; ++dx) {
+      int last_out = -2, last_in = -2;
+      for (int y = 0; y < c.in.h; ++y)
+        for (int x = 0; x < c.in.w; ++x) {
+          const int iy = y + dy, ix = x + dx;
+          if (iy < 0 || iy >= c.in.h || ix < 0 || ix >= c.in.w) continue;
+          const int po = y * c.in.w + x, pi = iy * c.in.w + ix;
+          if (po != last_out + 1 || pi != last_in + 1) ++runs;
+          last_out = po;
+          last_in = pi;
+        }
+    }
+  return runs;
+}
+
 TEST_P(ConvTest, PlannedReordersAreFewAndBackwardWeightsKernelIsDirect) {
   const ConvCase& c = GetParam();
   ConvRun r(c);
   std::string kernels;
   for (const auto& k : r.env.rt.kernels()) kernels += k + "; ";
   RecordProperty("kernels", kernels);
+  if (!runs_as_tap_products(c)) EXPECT_FALSE(r.conv->over_tap_products()) << kernels;
+  if (runs_as_tap_products(c) && __builtin_cpu_supports("avx512f"))
+    EXPECT_TRUE(r.conv->over_tap_products()) << kernels;  // oneDNN's brgemm product exists
+  if (r.conv->over_tap_products()) {
+    // The input and the output gradient into position-major copies, the output and the input
+    // gradient back: no copy of the weights or of their gradient.
+    EXPECT_EQ(r.conv->reorders(), 4);
+    expect_direct_kernels(r.env, 3 * tap_product_runs(c), kernels);
+    return;
+  }
   if (!weight_grad_by_product(c)) EXPECT_FALSE(r.conv->weight_grad_by_product()) << kernels;
   if (weight_grad_by_product(c) && __builtin_cpu_supports("avx512f"))
     EXPECT_TRUE(r.conv->weight_grad_by_product()) << kernels;  // oneDNN's brgemm product exists
@@ -408,6 +446,23 @@ TEST(ConvSharedWeightsTest, InferenceConvOverPositionsFollowsWeightChanges) {
   const Vec expected = naive::conv_forward(inf.g, inf.x, w2, b2);
   EXPECT_TRUE(AllNear(inf.forward(), expected));
   EXPECT_TRUE(AllNear(inf.forward(), expected));
+}
+
+// Tap products read the parameter's weights where they live: an inference network of another
+// batch size takes the same path on them and follows their changes.
+TEST(ConvSharedWeightsTest, InferenceOverTapProductsReadsTheTrainingWeights) {
+  if (!__builtin_cpu_supports("avx512f") || at_most_avx2())
+    GTEST_SKIP() << "oneDNN's matrix product is a GEMM below AVX-512";
+  ConvRun r(ConvCase{"train", {2, 32, 2, 2}, 16, 3, 1, 1, tag::nChw16c});
+  ASSERT_TRUE(r.conv->over_tap_products());
+  InferenceConv inf(r, Shape{10, 32, 2, 2}, 16, 16);
+  ASSERT_TRUE(inf.conv.over_tap_products());
+  EXPECT_TRUE(AllNear(inf.forward(), naive::conv_forward(inf.g, inf.x, r.w, r.bias)));
+  std::mt19937 rng(17);
+  const Vec w2 = uniform(rng, r.w.size(), -0.5f, 0.5f), b2 = uniform(rng, r.bias.size());
+  write_param(r.env.params, "t.conv.weight", w2);
+  write_param(r.env.params, "t.conv.bias", b2);
+  EXPECT_TRUE(AllNear(inf.forward(), naive::conv_forward(inf.g, inf.x, w2, b2)));
 }
 
 // =============================================================================================
