@@ -70,6 +70,12 @@ class WinogradConv {
     int block;                                // channels per block of the layouts: 8 or 16
     dnnl::memory::dim tiles() const { return n * th * tw; }
     int positions() const { return (m + 2) * (m + 2); }  // transformed values per tile
+    /// Floats from one transformed position's [tiles][channels] slab to the next: the slab and
+    /// one cache line, so that a tile's values (one per slab) do not all fall into the same
+    /// cache set (the slabs are multiples of 4 KiB). Two models in one process, 10 profiled
+    /// steps each: the transforms took 25.5 ms a step against 27.0 without the line.
+    dnnl::memory::dim step(dnnl::memory::dim channels) const { return channels * tiles() + pad; }
+    dnnl::memory::dim pad = 16;
   };
 
   struct Weights {
