@@ -1,5 +1,7 @@
 #include "core/winograd_conv.hpp"
 
+#include <immintrin.h>
+
 #include <cstring>
 #include <initializer_list>
 #include <utility>
@@ -132,6 +134,117 @@ struct Tile<4> {
 };
 
 }  // namespace
+
+// AVX-512 with 16-channel blocks: the transforms that write the transformed tiles (input, output
+// gradient) hold a tile's values as whole registers and write them with streaming stores. Each
+// layer's tiles (2 to 5 MB) were last touched a step ago; ordinary stores first read every line
+// from memory. One training step of the two paths in one process (10 profiled steps each): the
+// input transforms 7.7 -> 5.5 ms with registers alone, 2.1 ms with streaming stores as well; the
+// output gradient's 2.9 -> 1.8 ms. The compiler-built loops below stay for other CPUs.
+template <int R, int K, class C>
+__attribute__((target("avx512f"))) [[gnu::always_inline]] inline void combine16(const __m512* in,
+                                                                                int step,
+                                                                                __m512* out,
+                                                                                int out_step) {
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    __m512 s = _mm512_setzero_ps();
+    bool first = true;
+#pragma GCC unroll 8
+    for (int k = 0; k < K; ++k) {
+      const float c = C::at(r, k);
+      if (c == 0.0f) continue;
+      const __m512 v = in[k * step];
+      if (first)
+        s = c == 1.0f ? v : _mm512_mul_ps(_mm512_set1_ps(c), v);
+      else if (c == 1.0f)
+        s = _mm512_add_ps(s, v);
+      else if (c == -1.0f)
+        s = _mm512_sub_ps(s, v);
+      else
+        s = _mm512_fmadd_ps(_mm512_set1_ps(c), v, s);
+      first = false;
+    }
+    out[r * out_step] = s;
+  }
+}
+
+// V = B^T d B for the tiles of one image and channel block (the map `plane`, h x w), written
+// `next` floats apart per transformed position, tile q at q * 16 within channel block `cb`.
+struct Plane16 {
+  std::ptrdiff_t h, w, th, tw, tiles, next;
+};
+
+template <int M>
+__attribute__((target("avx512f"))) inline void input_plane16(const Plane16& g, const float* plane,
+                                                             float* v, std::ptrdiff_t n,
+                                                             std::ptrdiff_t cb) {
+  using T = Tile<M>;
+  constexpr int a = T::kAlpha, B = 16;
+  const std::ptrdiff_t next = g.next, tiles = g.tiles;
+  for (std::ptrdiff_t ty = 0; ty < g.th; ++ty) {
+    for (std::ptrdiff_t tx = 0; tx < g.tw; ++tx) {
+      __m512 d[a][a], r[a][a], row[a];
+      for (int i = 0; i < a; ++i) {
+        const std::ptrdiff_t yy = M * ty - 1 + i;
+        for (int j = 0; j < a; ++j) {
+          const std::ptrdiff_t xx = M * tx - 1 + j;
+          d[i][j] = yy >= 0 && yy < g.h && xx >= 0 && xx < g.w
+                        ? _mm512_loadu_ps(plane + (yy * g.w + xx) * B)
+                        : _mm512_setzero_ps();
+        }
+      }
+      for (int j = 0; j < a; ++j)
+        combine16<a, a, typename T::BT>(&d[0][j], a, &r[0][j], a);  // B^T d
+      const std::ptrdiff_t q = (n * g.th + ty) * g.tw + tx;
+      for (int i = 0; i < a; ++i) {
+        combine16<a, a, typename T::BT>(&r[i][0], 1, row, 1);  // row i of B^T d B
+        float* o = v + i * a * next + (cb * tiles + q) * B;
+        for (int j = 0; j < a; ++j) _mm512_stream_ps(o + j * next, row[j]);
+      }
+    }
+  }
+  _mm_sfence();  // this thread's streaming stores, before the products read the tiles
+}
+
+// dm = A dy A^T for the tiles of one channel block over every image (`dy` the first image's
+// plane of it, `image` floats from one image's to the next), and that block's bias gradient.
+template <int M>
+__attribute__((target("avx512f"))) inline void output_grad_block16(
+    const Plane16& g, std::ptrdiff_t images, std::ptrdiff_t image, const float* dy, float* dm,
+    std::ptrdiff_t kb, float* dbias) {
+  using T = Tile<M>;
+  constexpr int a = T::kAlpha, B = 16;
+  const std::ptrdiff_t next = g.next, tiles = g.tiles;
+  __m512 sum = _mm512_setzero_ps();
+  for (std::ptrdiff_t n = 0; n < images; ++n) {
+    const float* plane = dy + n * image;
+    for (std::ptrdiff_t ty = 0; ty < g.th; ++ty) {
+      for (std::ptrdiff_t tx = 0; tx < g.tw; ++tx) {
+        __m512 d[M][M], r[a][M], row[a];
+        for (int i = 0; i < M; ++i) {
+          const std::ptrdiff_t yy = M * ty + i;
+          for (int j = 0; j < M; ++j) {
+            const std::ptrdiff_t xx = M * tx + j;
+            d[i][j] = yy < g.h && xx < g.w ? _mm512_loadu_ps(plane + (yy * g.w + xx) * B)
+                                           : _mm512_setzero_ps();
+            sum = _mm512_add_ps(sum, d[i][j]);
+          }
+        }
+        for (int j = 0; j < M; ++j)
+          combine16<a, M, typename T::A>(&d[0][j], M, &r[0][j], M);  // A dy
+        const std::ptrdiff_t q = (n * g.th + ty) * g.tw + tx;
+        for (int i = 0; i < a; ++i) {
+          combine16<a, M, typename T::A>(&r[i][0], 1, row, 1);  // row i of A dy A^T
+          float* o = dm + i * a * next + (kb * tiles + q) * B;
+          for (int j = 0; j < a; ++j) _mm512_stream_ps(o + j * next, row[j]);
+        }
+      }
+    }
+  }
+  _mm512_storeu_ps(dbias + kb * B, sum);
+  _mm_sfence();  // this thread's streaming stores, before the products read the tiles
+}
 
 // F(4x4, 3x3) where the map has room for its tiles; F(2x2, 3x3) on smaller maps, where 4x4 tiles
 // would be mostly padding.
@@ -355,7 +468,29 @@ inline void WinogradConv::weights_block(const float* g, float* u, std::ptrdiff_t
 
 // V = B^T d B for every alpha x alpha tile d (stride M, starting one row and column before the
 // map: the padding).
-SIGNSNET_VECTOR_CLONES void WinogradConv::input_to_tiles(const float* x, float* v) const {
+void WinogradConv::input_to_tiles(const float* x, float* v) const {
+  if (sh_.block == 16 && __builtin_cpu_supports("avx512f")) return input_to_tiles16(x, v);
+  input_to_tiles_any(x, v);
+}
+
+__attribute__((target("avx512f"))) void WinogradConv::input_to_tiles16(const float* x,
+                                                                       float* v) const {
+  const Shape sh = sh_;
+  const std::ptrdiff_t cblocks = sh.c / 16;
+  const Plane16 g{sh.h, sh.w, sh.th, sh.tw, sh.tiles(), sh.step(sh.c)};
+#pragma omp parallel for collapse(2) schedule(static)
+  for (std::ptrdiff_t n = 0; n < sh.n; ++n) {
+    for (std::ptrdiff_t cb = 0; cb < cblocks; ++cb) {
+      const float* plane = x + (n * cblocks + cb) * sh.h * sh.w * 16;
+      if (sh.m == 4)
+        input_plane16<4>(g, plane, v, n, cb);
+      else
+        input_plane16<2>(g, plane, v, n, cb);
+    }
+  }
+}
+
+SIGNSNET_VECTOR_CLONES void WinogradConv::input_to_tiles_any(const float* x, float* v) const {
   const Shape sh = sh_;
   const std::ptrdiff_t cblocks = sh.c / sh.block;
 #pragma omp parallel for collapse(2) schedule(static)
@@ -465,8 +600,30 @@ inline void WinogradConv::output_plane(const Shape& sh, bool relu, const float* 
 
 // dm = A dy A^T (the transpose of the output transform; dy is zero past the map's edge), and the
 // bias gradient, the sum of dy. Parallel over channel blocks, so each thread owns its bias sums.
-SIGNSNET_VECTOR_CLONES void WinogradConv::output_grad_to_tiles(const float* dy, float* dm,
-                                                               float* dbias) const {
+void WinogradConv::output_grad_to_tiles(const float* dy, float* dm, float* dbias) const {
+  if (sh_.block == 16 && __builtin_cpu_supports("avx512f"))
+    return output_grad_to_tiles16(dy, dm, dbias);
+  output_grad_to_tiles_any(dy, dm, dbias);
+}
+
+__attribute__((target("avx512f"))) void WinogradConv::output_grad_to_tiles16(const float* dy,
+                                                                             float* dm,
+                                                                             float* dbias) const {
+  const Shape sh = sh_;
+  const std::ptrdiff_t kblocks = sh.k / 16;
+  const Plane16 g{sh.h, sh.w, sh.th, sh.tw, sh.tiles(), sh.step(sh.k)};
+#pragma omp parallel for schedule(static)
+  for (std::ptrdiff_t kb = 0; kb < kblocks; ++kb) {
+    const float* first = dy + kb * sh.h * sh.w * 16;
+    if (sh.m == 4)
+      output_grad_block16<4>(g, sh.n, sh.k * sh.h * sh.w, first, dm, kb, dbias);
+    else
+      output_grad_block16<2>(g, sh.n, sh.k * sh.h * sh.w, first, dm, kb, dbias);
+  }
+}
+
+SIGNSNET_VECTOR_CLONES void WinogradConv::output_grad_to_tiles_any(const float* dy, float* dm,
+                                                                   float* dbias) const {
   const Shape sh = sh_;
   const std::ptrdiff_t kblocks = sh.k / sh.block;
 #pragma omp parallel for schedule(static)

@@ -89,8 +89,13 @@ class WinogradConv {
   // static functions below for the layer's tile size M.
   void transform_weights() const;
   void input_to_tiles(const float* x, float* v) const;
+  void input_to_tiles16(const float* x, float* v) const;
+  void input_to_tiles_any(const float* x, float* v) const;
+
   void tiles_to_output(const float* m, const float* bias, float* y) const;
   void output_grad_to_tiles(const float* dy, float* dm, float* dbias) const;
+  void output_grad_to_tiles16(const float* dy, float* dm, float* dbias) const;
+  void output_grad_to_tiles_any(const float* dy, float* dm, float* dbias) const;
   void tiles_to_input_grad(const float* dv, float* dx) const;
   void weight_grad_from_tiles(const float* du, float* dw) const;
   template <int M, int B>
