@@ -135,12 +135,15 @@ struct Tile<4> {
 
 }  // namespace
 
-// AVX-512 with 16-channel blocks: the transforms that write the transformed tiles (input, output
-// gradient) hold a tile's values as whole registers and write them with streaming stores. Each
-// layer's tiles (2 to 5 MB) were last touched a step ago; ordinary stores first read every line
-// from memory. One training step of the two paths in one process (10 profiled steps each): the
-// input transforms 7.7 -> 5.5 ms with registers alone, 2.1 ms with streaming stores as well; the
-// output gradient's 2.9 -> 1.8 ms. The compiler-built loops below stay for other CPUs.
+// AVX-512 with 16-channel blocks: every transform holds a tile's values as whole registers and
+// writes its result with streaming stores. Each layer's transformed tiles (2 to 5 MB), its
+// output and input gradient and its weight gradient were last touched a step ago; ordinary stores
+// first read every line from memory. The input gradient's overlapping tiles add up in a buffer on
+// the stack before they are streamed out. The compiler-built loops below stay for other CPUs.
+// Two models in one process, 10 profiled steps each, against those loops: the input transforms
+// 7.7 -> 5.5 ms a step with registers alone, 2.1 ms with streaming stores as well, the output
+// gradient's 2.9 -> 1.8; then the other four (weights 3.2 -> 2.3, weight gradient 3.5 -> 1.5,
+// output 4.4 -> 2.6, input gradient 5.6 -> 3.3), all six 21.1 -> 14.1 ms.
 template <int R, int K, class C>
 __attribute__((target("avx512f"))) [[gnu::always_inline]] inline void combine16(const __m512* in,
                                                                                 int step,
@@ -244,6 +247,115 @@ __attribute__((target("avx512f"))) inline void output_grad_block16(
   }
   _mm512_storeu_ps(dbias + kb * B, sum);
   _mm_sfence();  // this thread's streaming stores, before the products read the tiles
+}
+
+// U = G g G^T for one block of 16 x 16 (output, input) channel pairs, 16 lanes at a time, written
+// `step` floats apart per transformed position.
+template <int M>
+__attribute__((target("avx512f"))) inline void weights_block16(const float* g, float* u,
+                                                               std::ptrdiff_t step) {
+  using T = Tile<M>;
+  constexpr int a = T::kAlpha, lanes = 256;
+  for (int ch = 0; ch < lanes; ch += 16) {
+    __m512 w[3][3], r[a][3], row[a];
+    for (int t = 0; t < 9; ++t) w[t / 3][t % 3] = _mm512_loadu_ps(g + t * lanes + ch);
+    for (int kw = 0; kw < 3; ++kw)
+      combine16<a, 3, typename T::G>(&w[0][kw], 3, &r[0][kw], 3);  // G g
+    for (int i = 0; i < a; ++i) {
+      combine16<a, 3, typename T::G>(&r[i][0], 1, row, 1);  // row i of G g G^T
+      for (int j = 0; j < a; ++j) _mm512_stream_ps(u + (i * a + j) * step + ch, row[j]);
+    }
+  }
+}
+
+// dg = G^T du G for one block of channel pairs, 16 lanes at a time.
+template <int M>
+__attribute__((target("avx512f"))) inline void weight_grad_block16(const float* du, float* dw,
+                                                                   std::ptrdiff_t step) {
+  using T = Tile<M>;
+  constexpr int a = T::kAlpha, lanes = 256;
+  for (int ch = 0; ch < lanes; ch += 16) {
+    __m512 t[a][a], r[3][a], row[3];
+    for (int i = 0; i < a * a; ++i) t[i / a][i % a] = _mm512_loadu_ps(du + i * step + ch);
+    for (int j = 0; j < a; ++j)
+      combine16<3, a, typename T::GT>(&t[0][j], a, &r[0][j], a);  // G^T du
+    for (int kh = 0; kh < 3; ++kh) {
+      combine16<3, a, typename T::GT>(&r[kh][0], 1, row, 1);  // row kh of G^T du G
+      for (int kw = 0; kw < 3; ++kw) _mm512_stream_ps(dw + (kh * 3 + kw) * lanes + ch, row[kw]);
+    }
+  }
+}
+
+// y = A^T m A + bias (then the ReLU) for the tiles of one image and channel block, `plane` its
+// output map; outputs past the map's edge are dropped.
+template <int M>
+__attribute__((target("avx512f"))) inline void output_plane16(const Plane16& g, bool relu,
+                                                              const float* m, const float* bias,
+                                                              float* plane, std::ptrdiff_t n,
+                                                              std::ptrdiff_t kb) {
+  using T = Tile<M>;
+  constexpr int a = T::kAlpha, B = 16;
+  const std::ptrdiff_t next = g.next, tiles = g.tiles;
+  const __m512 b = _mm512_loadu_ps(bias + kb * B), zero = _mm512_setzero_ps();
+  for (std::ptrdiff_t ty = 0; ty < g.th; ++ty) {
+    for (std::ptrdiff_t tx = 0; tx < g.tw; ++tx) {
+      const std::ptrdiff_t q = (n * g.th + ty) * g.tw + tx;
+      const float* p = m + (kb * tiles + q) * B;
+      __m512 t[a][a], r[M][a], row[M];
+      for (int i = 0; i < a * a; ++i) t[i / a][i % a] = _mm512_loadu_ps(p + i * next);
+      for (int j = 0; j < a; ++j)
+        combine16<M, a, typename T::AT>(&t[0][j], a, &r[0][j], a);  // A^T m
+      for (int i = 0; i < M; ++i) {
+        const std::ptrdiff_t yy = M * ty + i;
+        if (yy >= g.h) break;
+        combine16<M, a, typename T::AT>(&r[i][0], 1, row, 1);  // row i of A^T m A
+        for (int j = 0; j < M; ++j) {
+          const std::ptrdiff_t xx = M * tx + j;
+          if (xx >= g.w) break;
+          __m512 v = _mm512_add_ps(row[j], b);
+          if (relu) v = _mm512_max_ps(v, zero);
+          _mm512_stream_ps(plane + (yy * g.w + xx) * B, v);
+        }
+      }
+    }
+  }
+  _mm_sfence();
+}
+
+// dx = sum over the tiles of one image and channel block of B dv B^T (neighbouring tiles overlap),
+// summed in `acc` (h * w * 16 floats), then streamed into `plane`.
+template <int M>
+__attribute__((target("avx512f"))) inline void input_grad_plane16(const Plane16& g, const float* dv,
+                                                                  float* acc, float* plane,
+                                                                  std::ptrdiff_t n,
+                                                                  std::ptrdiff_t cb) {
+  using T = Tile<M>;
+  constexpr int a = T::kAlpha, B = 16;
+  const std::ptrdiff_t next = g.next, tiles = g.tiles, pixels = g.h * g.w;
+  for (std::ptrdiff_t k = 0; k < pixels; ++k) _mm512_store_ps(acc + k * B, _mm512_setzero_ps());
+  for (std::ptrdiff_t ty = 0; ty < g.th; ++ty) {
+    for (std::ptrdiff_t tx = 0; tx < g.tw; ++tx) {
+      const std::ptrdiff_t q = (n * g.th + ty) * g.tw + tx;
+      const float* p = dv + (cb * tiles + q) * B;
+      __m512 t[a][a], r[a][a], row[a];
+      for (int i = 0; i < a * a; ++i) t[i / a][i % a] = _mm512_loadu_ps(p + i * next);
+      for (int j = 0; j < a; ++j) combine16<a, a, typename T::B>(&t[0][j], a, &r[0][j], a);  // B dv
+      for (int i = 0; i < a; ++i) {
+        const std::ptrdiff_t yy = M * ty - 1 + i;
+        if (yy < 0 || yy >= g.h) continue;
+        combine16<a, a, typename T::B>(&r[i][0], 1, row, 1);  // row i of B dv B^T
+        for (int j = 0; j < a; ++j) {
+          const std::ptrdiff_t xx = M * tx - 1 + j;
+          if (xx < 0 || xx >= g.w) continue;
+          float* o = acc + (yy * g.w + xx) * B;
+          _mm512_store_ps(o, _mm512_add_ps(_mm512_load_ps(o), row[j]));
+        }
+      }
+    }
+  }
+  for (std::ptrdiff_t k = 0; k < pixels; ++k)
+    _mm512_stream_ps(plane + k * B, _mm512_load_ps(acc + k * B));
+  _mm_sfence();
 }
 
 // F(4x4, 3x3) where the map has room for its tiles; F(2x2, 3x3) on smaller maps, where 4x4 tiles
@@ -431,7 +543,27 @@ void WinogradConv::backward(dnnl::stream& s) const {
 
 // U = G g G^T for every (output, input) channel pair. Both layouts keep BxB blocks of (input,
 // output) channels in the same order of blocks, so each block of B*B lanes transforms on its own.
-SIGNSNET_VECTOR_CLONES void WinogradConv::transform_weights() const {
+void WinogradConv::transform_weights() const {
+  if (sh_.block == 16 && __builtin_cpu_supports("avx512f")) return transform_weights16();
+  transform_weights_any();
+}
+
+__attribute__((target("avx512f"))) void WinogradConv::transform_weights16() const {
+  const float* g = floats(w_);
+  float* u = floats(u_);
+  const std::ptrdiff_t blocks = (sh_.k / 16) * (sh_.c / 16), step = sh_.k * sh_.c;
+  const bool large = sh_.m == 4;
+#pragma omp parallel for schedule(static)
+  for (std::ptrdiff_t blk = 0; blk < blocks; ++blk) {
+    if (large)
+      weights_block16<4>(g + blk * kTaps * 256, u + blk * 256, step);
+    else
+      weights_block16<2>(g + blk * kTaps * 256, u + blk * 256, step);
+    _mm_sfence();
+  }
+}
+
+SIGNSNET_VECTOR_CLONES void WinogradConv::transform_weights_any() const {
   const float* g = floats(w_);
   float* u = floats(u_);
   const bool large = sh_.m == 4;
@@ -542,8 +674,32 @@ inline void WinogradConv::input_plane(const Shape& sh, const float* x, float* v,
 
 // y = A^T m A + bias for every tile (then the ReLU, for a folded inference layer); outputs past
 // the map's edge (sizes that are not a multiple of M) are dropped.
-SIGNSNET_VECTOR_CLONES void WinogradConv::tiles_to_output(const float* m, const float* bias,
-                                                          float* y) const {
+void WinogradConv::tiles_to_output(const float* m, const float* bias, float* y) const {
+  if (sh_.block == 16 && __builtin_cpu_supports("avx512f")) return tiles_to_output16(m, bias, y);
+  tiles_to_output_any(m, bias, y);
+}
+
+__attribute__((target("avx512f"))) void WinogradConv::tiles_to_output16(const float* m,
+                                                                        const float* bias,
+                                                                        float* y) const {
+  const Shape sh = sh_;
+  const bool relu = relu_;
+  const std::ptrdiff_t kblocks = sh.k / 16;
+  const Plane16 g{sh.h, sh.w, sh.th, sh.tw, sh.tiles(), sh.step(sh.k)};
+#pragma omp parallel for collapse(2) schedule(static)
+  for (std::ptrdiff_t n = 0; n < sh.n; ++n) {
+    for (std::ptrdiff_t kb = 0; kb < kblocks; ++kb) {
+      float* plane = y + (n * kblocks + kb) * sh.h * sh.w * 16;
+      if (sh.m == 4)
+        output_plane16<4>(g, relu, m, bias, plane, n, kb);
+      else
+        output_plane16<2>(g, relu, m, bias, plane, n, kb);
+    }
+  }
+}
+
+SIGNSNET_VECTOR_CLONES void WinogradConv::tiles_to_output_any(const float* m, const float* bias,
+                                                              float* y) const {
   const Shape sh = sh_;
   const bool relu = relu_;
   const std::ptrdiff_t kblocks = sh.k / sh.block;
@@ -680,7 +836,32 @@ inline void WinogradConv::output_grad_block(const Shape& sh, const float* dy, fl
 
 // dx = sum over tiles of B dv B^T, each tile's alpha x alpha added where it lies inside the map
 // (the transpose of the input transform: neighbouring tiles overlap by two rows and columns).
-SIGNSNET_VECTOR_CLONES void WinogradConv::tiles_to_input_grad(const float* dv, float* dx) const {
+void WinogradConv::tiles_to_input_grad(const float* dv, float* dx) const {
+  if (sh_.block == 16 && sh_.h * sh_.w <= kMaxStackPixels && __builtin_cpu_supports("avx512f"))
+    return tiles_to_input_grad16(dv, dx);
+  tiles_to_input_grad_any(dv, dx);
+}
+
+__attribute__((target("avx512f"))) void WinogradConv::tiles_to_input_grad16(const float* dv,
+                                                                            float* dx) const {
+  const Shape sh = sh_;
+  const std::ptrdiff_t cblocks = sh.c / 16;
+  const Plane16 g{sh.h, sh.w, sh.th, sh.tw, sh.tiles(), sh.step(sh.c)};
+#pragma omp parallel for collapse(2) schedule(static)
+  for (std::ptrdiff_t n = 0; n < sh.n; ++n) {
+    for (std::ptrdiff_t cb = 0; cb < cblocks; ++cb) {
+      alignas(64) float acc[kMaxStackPixels * 16];
+      float* plane = dx + (n * cblocks + cb) * sh.h * sh.w * 16;
+      if (sh.m == 4)
+        input_grad_plane16<4>(g, dv, acc, plane, n, cb);
+      else
+        input_grad_plane16<2>(g, dv, acc, plane, n, cb);
+    }
+  }
+}
+
+SIGNSNET_VECTOR_CLONES void WinogradConv::tiles_to_input_grad_any(const float* dv,
+                                                                  float* dx) const {
   const Shape sh = sh_;
   const std::ptrdiff_t cblocks = sh.c / sh.block;
 #pragma omp parallel for collapse(2) schedule(static)
@@ -732,7 +913,27 @@ inline void WinogradConv::input_grad_plane(const Shape& sh, const float* dv, flo
 
 // dg = G^T du G for every channel pair (the transpose of transform_weights), written over the
 // weight gradient in the 3x3 weights' layout.
-SIGNSNET_VECTOR_CLONES void WinogradConv::weight_grad_from_tiles(const float* du, float* dw) const {
+void WinogradConv::weight_grad_from_tiles(const float* du, float* dw) const {
+  if (sh_.block == 16 && __builtin_cpu_supports("avx512f")) return weight_grad_from_tiles16(du, dw);
+  weight_grad_from_tiles_any(du, dw);
+}
+
+__attribute__((target("avx512f"))) void WinogradConv::weight_grad_from_tiles16(const float* du,
+                                                                               float* dw) const {
+  const std::ptrdiff_t blocks = (sh_.k / 16) * (sh_.c / 16), step = sh_.k * sh_.c;
+  const bool large = sh_.m == 4;
+#pragma omp parallel for schedule(static)
+  for (std::ptrdiff_t blk = 0; blk < blocks; ++blk) {
+    if (large)
+      weight_grad_block16<4>(du + blk * 256, dw + blk * kTaps * 256, step);
+    else
+      weight_grad_block16<2>(du + blk * 256, dw + blk * kTaps * 256, step);
+    _mm_sfence();
+  }
+}
+
+SIGNSNET_VECTOR_CLONES void WinogradConv::weight_grad_from_tiles_any(const float* du,
+                                                                     float* dw) const {
   const bool large = sh_.m == 4;
   const std::ptrdiff_t blocks = (sh_.k / sh_.block) * (sh_.c / sh_.block), step = sh_.k * sh_.c;
 #pragma omp parallel for schedule(static)

@@ -88,16 +88,26 @@ class WinogradConv {
   // The transforms: parallel loops over planes or blocks of channels, whose bodies are the
   // static functions below for the layer's tile size M.
   void transform_weights() const;
+  void transform_weights16() const;
+  void transform_weights_any() const;
   void input_to_tiles(const float* x, float* v) const;
   void input_to_tiles16(const float* x, float* v) const;
   void input_to_tiles_any(const float* x, float* v) const;
 
   void tiles_to_output(const float* m, const float* bias, float* y) const;
+  void tiles_to_output16(const float* m, const float* bias, float* y) const;
+  void tiles_to_output_any(const float* m, const float* bias, float* y) const;
   void output_grad_to_tiles(const float* dy, float* dm, float* dbias) const;
   void output_grad_to_tiles16(const float* dy, float* dm, float* dbias) const;
   void output_grad_to_tiles_any(const float* dy, float* dm, float* dbias) const;
   void tiles_to_input_grad(const float* dv, float* dx) const;
+  void tiles_to_input_grad16(const float* dv, float* dx) const;
+  void tiles_to_input_grad_any(const float* dv, float* dx) const;
+  /// Maps up to this many pixels sum their input gradient on the stack (64 KiB per thread).
+  static constexpr dnnl::memory::dim kMaxStackPixels = 1024;
   void weight_grad_from_tiles(const float* du, float* dw) const;
+  void weight_grad_from_tiles16(const float* du, float* dw) const;
+  void weight_grad_from_tiles_any(const float* du, float* dw) const;
   template <int M, int B>
   [[gnu::always_inline]] static void weights_block(const float* g, float* u, std::ptrdiff_t blk,
                                                    std::ptrdiff_t step);
