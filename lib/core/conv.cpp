@@ -33,6 +33,8 @@ Conv::Conv(Build& b, const std::string& name, const Act& in, const ConvOptions& 
   const bool taps =
       o.stride == 1 && in.value && TapProducts::fits(src_md, o.kernel, o.pad) &&
       (known ? known->md == taps_md : TapProducts::available(b, src_md, o.out, o.kernel, o.pad));
+  SIGNSNET_CHECK(taps || !known || known->md != taps_md,
+                 name + ": weights laid out for tap products, on a map that does not take them");
   dnnl::memory::desc w_md = known && !taps ? known->md : any_md(wd);
   dnnl::memory::desc bias_md({o.out}, dt::f32, tag::x);
   auto prop = b.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
