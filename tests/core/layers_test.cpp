@@ -448,10 +448,35 @@ TEST(ConvSharedWeightsTest, InferenceConvOverPositionsFollowsWeightChanges) {
   EXPECT_TRUE(AllNear(inf.forward(), expected));
 }
 
+// The AVX2 paths for stage 5's small maps, which an AVX-512 machine otherwise never takes (its
+// ConvTest cases run as tap products): with oneDNN limited to AVX2, the convolution over positions
+// from 8 images on (2x2, 1x1 and 1x2 maps) and the explicitly padded backward-weights below,
+// against the naive convolution in all three directions.
+TEST(ConvAvx2PathsTest, SmallMapsMatchNaive) {
+  if (!at_most_avx2()) GTEST_SKIP() << "oneDNN already ran above AVX2 in this process";
+  for (const ConvCase& c : {ConvCase{"p2x2", {8, 16, 2, 2}, 32, 3, 1, 1, tag::nChw8c},
+                            ConvCase{"p1x1", {8, 16, 1, 1}, 16, 3, 1, 1, tag::nChw8c},
+                            ConvCase{"p1x2", {9, 16, 1, 2}, 8, 3, 1, 1, tag::nChw8c},
+                            ConvCase{"pad2x2", {2, 8, 2, 2}, 8, 3, 1, 1, tag::nChw8c}}) {
+    SCOPED_TRACE(c.name);
+    ConvRun r(c);
+    EXPECT_FALSE(r.conv->over_tap_products());
+    EXPECT_EQ(r.conv->over_positions(), c.in.n >= 8);
+    EXPECT_TRUE(AllNear(r.output(), naive::conv_forward(r.g, r.x, r.w, r.bias)));
+    const Vec dy = r.backward();
+    EXPECT_TRUE(AllNear(read_plain(r.env.rt, r.in.grad), naive::conv_backward_data(r.g, dy, r.w)));
+    EXPECT_TRUE(AllNear(read_param(r.env.params, "t.conv.weight", TensorRole::gradient),
+                        naive::conv_backward_weights(r.g, r.x, dy)));
+    EXPECT_TRUE(AllNear(read_param(r.env.params, "t.conv.bias", TensorRole::gradient),
+                        naive::channel_sums(r.g.out_shape(), dy)));
+  }
+}
+
 // Tap products read the parameter's weights where they live: an inference network of another
 // batch size takes the same path on them and follows their changes.
 TEST(ConvSharedWeightsTest, InferenceOverTapProductsReadsTheTrainingWeights) {
-  if (!__builtin_cpu_supports("avx512f") || at_most_avx2())
+  const auto avx512 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);  // a mask of features
+  if ((static_cast<unsigned>(dnnl::get_effective_cpu_isa()) & avx512) != avx512)
     GTEST_SKIP() << "oneDNN's matrix product is a GEMM below AVX-512";
   ConvRun r(ConvCase{"train", {2, 32, 2, 2}, 16, 3, 1, 1, tag::nChw16c});
   ASSERT_TRUE(r.conv->over_tap_products());
