@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <initializer_list>
+#include <type_traits>
 #include <utility>
 
 #include "core/positions_conv.hpp"
@@ -178,6 +179,21 @@ struct Plane16 {
   std::ptrdiff_t h, w, th, tw, tiles, next;
 };
 
+// f(tile size M as a type, image, channel block) for every image and 16-channel block, in
+// parallel.
+template <class F>
+inline void each_plane16(std::ptrdiff_t images, std::ptrdiff_t blocks, int m, const F& f) {
+#pragma omp parallel for collapse(2) schedule(static)
+  for (std::ptrdiff_t n = 0; n < images; ++n) {
+    for (std::ptrdiff_t b = 0; b < blocks; ++b) {
+      if (m == 4)
+        f(std::integral_constant<int, 4>{}, n, b);
+      else
+        f(std::integral_constant<int, 2>{}, n, b);
+    }
+  }
+}
+
 template <int M>
 __attribute__((target("avx512f"))) inline void input_plane16(const Plane16& g, const float* plane,
                                                              float* v, std::ptrdiff_t n,
@@ -313,7 +329,7 @@ __attribute__((target("avx512f"))) inline void output_plane16(const Plane16& g, 
           const std::ptrdiff_t xx = M * tx + j;
           if (xx >= g.w) break;
           __m512 v = _mm512_add_ps(row[j], b);
-          if (relu) v = _mm512_max_ps(v, zero);
+          if (relu) v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), v);
           _mm512_stream_ps(plane + (yy * g.w + xx) * B, v);
         }
       }
@@ -605,21 +621,13 @@ void WinogradConv::input_to_tiles(const float* x, float* v) const {
   input_to_tiles_any(x, v);
 }
 
-__attribute__((target("avx512f"))) void WinogradConv::input_to_tiles16(const float* x,
-                                                                       float* v) const {
+void WinogradConv::input_to_tiles16(const float* x, float* v) const {
   const Shape sh = sh_;
-  const std::ptrdiff_t cblocks = sh.c / 16;
   const Plane16 g{sh.h, sh.w, sh.th, sh.tw, sh.tiles(), sh.step(sh.c)};
-#pragma omp parallel for collapse(2) schedule(static)
-  for (std::ptrdiff_t n = 0; n < sh.n; ++n) {
-    for (std::ptrdiff_t cb = 0; cb < cblocks; ++cb) {
-      const float* plane = x + (n * cblocks + cb) * sh.h * sh.w * 16;
-      if (sh.m == 4)
-        input_plane16<4>(g, plane, v, n, cb);
-      else
-        input_plane16<2>(g, plane, v, n, cb);
-    }
-  }
+  const std::ptrdiff_t cblocks = sh.c / 16, plane = sh.h * sh.w * 16;
+  each_plane16(sh.n, cblocks, sh.m, [&](auto tile, std::ptrdiff_t n, std::ptrdiff_t cb) {
+    input_plane16<decltype(tile)::value>(g, x + (n * cblocks + cb) * plane, v, n, cb);
+  });
 }
 
 SIGNSNET_VECTOR_CLONES void WinogradConv::input_to_tiles_any(const float* x, float* v) const {
@@ -679,23 +687,14 @@ void WinogradConv::tiles_to_output(const float* m, const float* bias, float* y) 
   tiles_to_output_any(m, bias, y);
 }
 
-__attribute__((target("avx512f"))) void WinogradConv::tiles_to_output16(const float* m,
-                                                                        const float* bias,
-                                                                        float* y) const {
+void WinogradConv::tiles_to_output16(const float* m, const float* bias, float* y) const {
   const Shape sh = sh_;
-  const bool relu = relu_;
-  const std::ptrdiff_t kblocks = sh.k / 16;
   const Plane16 g{sh.h, sh.w, sh.th, sh.tw, sh.tiles(), sh.step(sh.k)};
-#pragma omp parallel for collapse(2) schedule(static)
-  for (std::ptrdiff_t n = 0; n < sh.n; ++n) {
-    for (std::ptrdiff_t kb = 0; kb < kblocks; ++kb) {
-      float* plane = y + (n * kblocks + kb) * sh.h * sh.w * 16;
-      if (sh.m == 4)
-        output_plane16<4>(g, relu, m, bias, plane, n, kb);
-      else
-        output_plane16<2>(g, relu, m, bias, plane, n, kb);
-    }
-  }
+  const std::ptrdiff_t kblocks = sh.k / 16, plane = sh.h * sh.w * 16;
+  const bool relu = relu_;
+  each_plane16(sh.n, kblocks, sh.m, [&](auto tile, std::ptrdiff_t n, std::ptrdiff_t kb) {
+    output_plane16<decltype(tile)::value>(g, relu, m, bias, y + (n * kblocks + kb) * plane, n, kb);
+  });
 }
 
 SIGNSNET_VECTOR_CLONES void WinogradConv::tiles_to_output_any(const float* m, const float* bias,
@@ -842,22 +841,14 @@ void WinogradConv::tiles_to_input_grad(const float* dv, float* dx) const {
   tiles_to_input_grad_any(dv, dx);
 }
 
-__attribute__((target("avx512f"))) void WinogradConv::tiles_to_input_grad16(const float* dv,
-                                                                            float* dx) const {
+void WinogradConv::tiles_to_input_grad16(const float* dv, float* dx) const {
   const Shape sh = sh_;
-  const std::ptrdiff_t cblocks = sh.c / 16;
   const Plane16 g{sh.h, sh.w, sh.th, sh.tw, sh.tiles(), sh.step(sh.c)};
-#pragma omp parallel for collapse(2) schedule(static)
-  for (std::ptrdiff_t n = 0; n < sh.n; ++n) {
-    for (std::ptrdiff_t cb = 0; cb < cblocks; ++cb) {
-      alignas(64) float acc[kMaxStackPixels * 16];
-      float* plane = dx + (n * cblocks + cb) * sh.h * sh.w * 16;
-      if (sh.m == 4)
-        input_grad_plane16<4>(g, dv, acc, plane, n, cb);
-      else
-        input_grad_plane16<2>(g, dv, acc, plane, n, cb);
-    }
-  }
+  const std::ptrdiff_t cblocks = sh.c / 16, plane = sh.h * sh.w * 16;
+  each_plane16(sh.n, cblocks, sh.m, [&](auto tile, std::ptrdiff_t n, std::ptrdiff_t cb) {
+    alignas(64) float acc[kMaxStackPixels * 16];
+    input_grad_plane16<decltype(tile)::value>(g, dv, acc, dx + (n * cblocks + cb) * plane, n, cb);
+  });
 }
 
 SIGNSNET_VECTOR_CLONES void WinogradConv::tiles_to_input_grad_any(const float* dv,
