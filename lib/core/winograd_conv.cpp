@@ -146,10 +146,8 @@ struct Tile<4> {
 // gradient's 2.9 -> 1.8; then the other four (weights 3.2 -> 2.3, weight gradient 3.5 -> 1.5,
 // output 4.4 -> 2.6, input gradient 5.6 -> 3.3), all six 21.1 -> 14.1 ms.
 template <int R, int K, class C>
-__attribute__((target("avx512f"))) [[gnu::always_inline]] inline void combine16(const __m512* in,
-                                                                                int step,
-                                                                                __m512* out,
-                                                                                int out_step) {
+__attribute__((target("avx512f"), always_inline)) inline void combine16(const __m512* in, int step,
+                                                                        __m512* out, int out_step) {
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
     __m512 s = _mm512_setzero_ps();
