@@ -415,6 +415,7 @@ std::unique_ptr<WinogradConv> WinogradConv::build(Build& b, const std::string& n
   if (block == 0) return nullptr;
   Shape sh{d[0], d[1], out.desc().dims()[1], d[2], d[3], (d[2] + m - 1) / m, (d[3] + m - 1) / m,
            m,    block};
+  sh.avx512 = block == 16 && __builtin_cpu_supports("avx512f");
   // The loops below read and write these layouts; elsewhere the direct kernel stays.
   const tag act = act_tag(block);
   const dnnl::memory::desc in_md({sh.n, sh.c, sh.h, sh.w}, dt::f32, act);
@@ -558,7 +559,7 @@ void WinogradConv::backward(dnnl::stream& s) const {
 // U = G g G^T for every (output, input) channel pair. Both layouts keep BxB blocks of (input,
 // output) channels in the same order of blocks, so each block of B*B lanes transforms on its own.
 void WinogradConv::transform_weights() const {
-  if (sh_.block == 16 && __builtin_cpu_supports("avx512f")) return transform_weights16();
+  if (sh_.avx512) return transform_weights16();
   transform_weights_any();
 }
 
@@ -615,7 +616,7 @@ inline void WinogradConv::weights_block(const float* g, float* u, std::ptrdiff_t
 // V = B^T d B for every alpha x alpha tile d (stride M, starting one row and column before the
 // map: the padding).
 void WinogradConv::input_to_tiles(const float* x, float* v) const {
-  if (sh_.block == 16 && __builtin_cpu_supports("avx512f")) return input_to_tiles16(x, v);
+  if (sh_.avx512) return input_to_tiles16(x, v);
   input_to_tiles_any(x, v);
 }
 
@@ -681,7 +682,7 @@ inline void WinogradConv::input_plane(const Shape& sh, const float* x, float* v,
 // y = A^T m A + bias for every tile (then the ReLU, for a folded inference layer); outputs past
 // the map's edge (sizes that are not a multiple of M) are dropped.
 void WinogradConv::tiles_to_output(const float* m, const float* bias, float* y) const {
-  if (sh_.block == 16 && __builtin_cpu_supports("avx512f")) return tiles_to_output16(m, bias, y);
+  if (sh_.avx512) return tiles_to_output16(m, bias, y);
   tiles_to_output_any(m, bias, y);
 }
 
@@ -754,8 +755,7 @@ inline void WinogradConv::output_plane(const Shape& sh, bool relu, const float* 
 // dm = A dy A^T (the transpose of the output transform; dy is zero past the map's edge), and the
 // bias gradient, the sum of dy. Parallel over channel blocks, so each thread owns its bias sums.
 void WinogradConv::output_grad_to_tiles(const float* dy, float* dm, float* dbias) const {
-  if (sh_.block == 16 && __builtin_cpu_supports("avx512f"))
-    return output_grad_to_tiles16(dy, dm, dbias);
+  if (sh_.avx512) return output_grad_to_tiles16(dy, dm, dbias);
   output_grad_to_tiles_any(dy, dm, dbias);
 }
 
@@ -834,8 +834,7 @@ inline void WinogradConv::output_grad_block(const Shape& sh, const float* dy, fl
 // dx = sum over tiles of B dv B^T, each tile's alpha x alpha added where it lies inside the map
 // (the transpose of the input transform: neighbouring tiles overlap by two rows and columns).
 void WinogradConv::tiles_to_input_grad(const float* dv, float* dx) const {
-  if (sh_.block == 16 && sh_.h * sh_.w <= kMaxStackPixels && __builtin_cpu_supports("avx512f"))
-    return tiles_to_input_grad16(dv, dx);
+  if (sh_.avx512 && sh_.h * sh_.w <= kMaxStackPixels) return tiles_to_input_grad16(dv, dx);
   tiles_to_input_grad_any(dv, dx);
 }
 
@@ -903,7 +902,7 @@ inline void WinogradConv::input_grad_plane(const Shape& sh, const float* dv, flo
 // dg = G^T du G for every channel pair (the transpose of transform_weights), written over the
 // weight gradient in the 3x3 weights' layout.
 void WinogradConv::weight_grad_from_tiles(const float* du, float* dw) const {
-  if (sh_.block == 16 && __builtin_cpu_supports("avx512f")) return weight_grad_from_tiles16(du, dw);
+  if (sh_.avx512) return weight_grad_from_tiles16(du, dw);
   weight_grad_from_tiles_any(du, dw);
 }
 

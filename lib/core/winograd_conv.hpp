@@ -76,6 +76,8 @@ class WinogradConv {
     /// steps each: the transforms took 25.5 ms a step against 27.0 without the line.
     dnnl::memory::dim step(dnnl::memory::dim channels) const { return channels * tiles() + pad; }
     dnnl::memory::dim pad = 16;
+    /// 16-channel blocks on a CPU with AVX-512: the transforms' register paths.
+    bool avx512 = false;
   };
 
   struct Weights {
