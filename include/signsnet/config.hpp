@@ -55,6 +55,10 @@ struct OptimizerConfig {
   float weight_decay = 0.0f;  ///< decoupled for AdamW, L2 added to the gradient for SGD and Adam
   float momentum = 0.9f;      ///< SGD only
   bool nesterov = false;      ///< SGD only
+  /// Sharpness-aware minimization (Foret et al. 2021) around the optimizer above when > 0: each
+  /// step takes the gradient at w + rho * g / |g| instead of at w (two forward and backward
+  /// passes per step). 0: off.
+  float sam_rho = 0.0f;
 };
 
 const char* to_string(OptimizerConfig::Kind kind);

@@ -31,6 +31,7 @@ struct Model::Impl {
   double recal_total = 0.0;
   Communicator* comm = nullptr;  // set for data-parallel training with more than one rank
   DistributedConfig dist;
+  std::vector<float> sam_saved;  // the weights during a sharpness-aware step's second pass
 
   Network& net(int count, bool train) {
     if (count < 1 || count > (train ? batch_size : 1 << 20))
@@ -150,8 +151,22 @@ StepResult Model::compute_gradients(const float* images, const std::int32_t* lab
 StepResult Model::train_step(const float* images, const std::int32_t* labels, int count) {
   StepResult r = impl_->forward_backward(images, labels, count);
   const float momentum = impl_->config.bn_momentum;
+  // The moving statistics take the batch's statistics under the weights themselves, before a
+  // sharpness-aware pass replaces them with those under the perturbed weights.
   impl_->training.at(count)->for_each_bn(
       [momentum](const core::BatchNorm& bn) { bn.update_moving(momentum); });
+  if (const float rho = impl_->optimizer.config().sam_rho; rho > 0.0f) {
+    core::Optimizer::ascend(impl_->arena(), rho, impl_->sam_saved);
+    impl_->params.values_changed();
+    try {
+      impl_->forward_backward(images, labels, count);
+    } catch (...) {
+      core::Optimizer::restore(impl_->arena(), impl_->sam_saved);
+      impl_->params.values_changed();
+      throw;
+    }
+    core::Optimizer::restore(impl_->arena(), impl_->sam_saved);
+  }
   impl_->update();
   return r;
 }

@@ -1,7 +1,9 @@
 #include "core/optimizer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 
 #include "core/vector_clones.hpp"
 
@@ -45,7 +47,54 @@ SIGNSNET_VECTOR_CLONES void sgd_loop(float* w, const float* g, float* buf, std::
   }
 }
 
+// Squares summed in double over chunks of kNormChunk floats, each chunk by one thread, the
+// chunks' sums added in order afterwards: the result does not depend on the thread count.
+constexpr std::ptrdiff_t kNormChunk = std::ptrdiff_t{1} << 16;
+
+double squared_norm(const float* g, std::ptrdiff_t n) {
+  const std::ptrdiff_t chunks = (n + kNormChunk - 1) / kNormChunk;
+  std::vector<double> partial(static_cast<std::size_t>(chunks), 0.0);
+#pragma omp parallel for schedule(static)
+  for (std::ptrdiff_t c = 0; c < chunks; ++c) {
+    const std::ptrdiff_t end = std::min(n, (c + 1) * kNormChunk);
+    double s = 0.0;
+    for (std::ptrdiff_t i = c * kNormChunk; i < end; ++i) s += static_cast<double>(g[i]) * g[i];
+    partial[static_cast<std::size_t>(c)] = s;
+  }
+  double total = 0.0;
+  for (double s : partial) total += s;
+  return total;
+}
+
 }  // namespace
+
+double Optimizer::ascend(const ArenaView& a, float rho, std::vector<float>& saved) {
+  const auto n = static_cast<std::ptrdiff_t>(a.size);
+  saved.resize(a.size);
+  const double norm = std::sqrt(squared_norm(a.grads, n));
+  const float scale = norm > 0.0 ? static_cast<float>(rho / norm) : 0.0f;
+  float* w = a.weights;
+  float* keep = saved.data();
+  const float* g = a.grads;
+#pragma omp parallel for simd schedule(static)
+  for (std::ptrdiff_t i = 0; i < n; ++i) {
+    keep[i] = w[i];
+    w[i] += scale * g[i];
+  }
+  return norm;
+}
+
+void Optimizer::restore(const ArenaView& a, const std::vector<float>& saved) {
+  const auto n = static_cast<std::ptrdiff_t>(std::min(a.size, saved.size()));
+  const std::ptrdiff_t chunks = (n + kNormChunk - 1) / kNormChunk;
+#pragma omp parallel for schedule(static)
+  for (std::ptrdiff_t c = 0; c < chunks; ++c) {
+    const std::ptrdiff_t begin = c * kNormChunk;
+    const std::ptrdiff_t count = std::min(n - begin, kNormChunk);
+    std::memcpy(a.weights + begin, saved.data() + begin,
+                static_cast<std::size_t>(count) * sizeof(float));
+  }
+}
 
 // Keras' Adam: the bias corrections fold into the step size, and epsilon is added to sqrt(v)
 // ("epsilon hat" in the paper), so results match Keras, not PyTorch, for the same epsilon.

@@ -105,6 +105,8 @@ void TrainConfig::validate() const {
   check(optimizer.weight_decay >= 0, "weight_decay", ">= 0", optimizer.weight_decay);
   check(optimizer.momentum >= 0 && optimizer.momentum < 1, "momentum", "in [0, 1)",
         optimizer.momentum);
+  check(optimizer.sam_rho >= 0 && std::isfinite(optimizer.sam_rho), "sam_rho", ">= 0",
+        optimizer.sam_rho);
   check(schedule.warmup_epochs >= 0, "warmup", ">= 0", schedule.warmup_epochs);
   check(schedule.step_epochs > 0, "step_epochs", "> 0", schedule.step_epochs);
   check(schedule.gamma > 0 && schedule.gamma <= 1, "gamma", "in (0, 1]", schedule.gamma);

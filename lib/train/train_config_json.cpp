@@ -27,7 +27,8 @@ json optimizer_json(const OptimizerConfig& o) {
   return {{"kind", to_string(o.kind)},      {"lr", pretty(o.learning_rate)},
           {"beta1", pretty(o.beta1)},       {"beta2", pretty(o.beta2)},
           {"epsilon", pretty(o.epsilon)},   {"weight_decay", pretty(o.weight_decay)},
-          {"momentum", pretty(o.momentum)}, {"nesterov", o.nesterov}};
+          {"momentum", pretty(o.momentum)}, {"nesterov", o.nesterov},
+          {"sam_rho", pretty(o.sam_rho)}};
 }
 
 json schedule_json(const ScheduleConfig& s) {
@@ -102,6 +103,7 @@ void read_optimizer(const Reader& r, const json& j, OptimizerConfig& o) {
   r.get(j, "optimizer.", "weight_decay", o.weight_decay);
   r.get(j, "optimizer.", "momentum", o.momentum);
   r.get(j, "optimizer.", "nesterov", o.nesterov);
+  r.get(j, "optimizer.", "sam_rho", o.sam_rho);
 }
 
 void read_schedule(const Reader& r, const json& j, ScheduleConfig& s) {

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -138,6 +139,57 @@ TEST(ModelTest, SameSeedGivesBitIdenticalTraining) {
     ASSERT_EQ(ra.loss, rb.loss);
   }
   for (const TensorInfo& t : a.tensors()) ASSERT_EQ(read_all(a, t.name), read_all(b, t.name));
+}
+
+// A sharpness-aware step against the same step written out through the public API: the gradient
+// at w, the weights moved by rho * g / |g|, the gradient there, then plain SGD (no momentum
+// memory on a first step) from the original weights.
+TEST(ModelTest, SharpnessAwareStepTakesTheGradientAtThePerturbedWeights) {
+  OptimizerConfig sgd;
+  sgd.kind = OptimizerConfig::Kind::sgd;
+  sgd.learning_rate = 0.1f;
+  sgd.momentum = 0.0f;
+  OptimizerConfig sam = sgd;
+  sam.sam_rho = 0.5f;
+  Model a(ModelConfig::tiny(), 8, sam), b(ModelConfig::tiny(), 8, sgd);
+  Batch batch = random_batch(a, 8, 5);
+
+  std::vector<TensorInfo> trainable;
+  for (const TensorInfo& t : b.tensors())
+    if (t.trainable) trainable.push_back(t);
+  const StepResult at_w = b.compute_gradients(batch.images.data(), batch.labels.data(), 8);
+  std::vector<std::vector<float>> w0, g0;
+  double squared = 0.0;
+  for (const TensorInfo& t : trainable) {
+    w0.push_back(read_all(b, t.name));
+    g0.emplace_back(t.size());
+    b.read(t.name, g0.back().data(), TensorRole::gradient);
+    for (float g : g0.back()) squared += static_cast<double>(g) * g;
+  }
+  ASSERT_GT(squared, 0.0);
+  const float scale = static_cast<float>(sam.sam_rho / std::sqrt(squared));
+  for (std::size_t k = 0; k < trainable.size(); ++k) {
+    std::vector<float> moved = w0[k];
+    for (std::size_t i = 0; i < moved.size(); ++i) moved[i] += scale * g0[k][i];
+    b.write(trainable[k].name, moved.data());
+  }
+  b.compute_gradients(batch.images.data(), batch.labels.data(), 8);
+
+  const StepResult r = a.train_step(batch.images.data(), batch.labels.data(), 8);
+  EXPECT_EQ(r.loss, at_w.loss);  // the reported loss is the one at w
+  double moved_most = 0.0;
+  for (std::size_t k = 0; k < trainable.size(); ++k) {
+    std::vector<float> g1(trainable[k].size());
+    b.read(trainable[k].name, g1.data(), TensorRole::gradient);
+    const std::vector<float> got = read_all(a, trainable[k].name);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      const float want = w0[k][i] - sgd.learning_rate * g1[i];
+      ASSERT_NEAR(got[i], want, 1e-5f + 1e-4f * std::fabs(want)) << trainable[k].name << " " << i;
+      // Where the two gradients differ, the step followed the perturbed one.
+      moved_most = std::max(moved_most, static_cast<double>(std::fabs(g1[i] - g0[k][i])));
+    }
+  }
+  EXPECT_GT(moved_most, 1e-3);  // rho is large enough to change the gradient
 }
 
 TEST(ModelTest, OtherSeedGivesOtherWeights) {

@@ -51,6 +51,10 @@ TEST(TrainConfig, ValidateNamesTheField) {
   c.label_smoothing = 1.5f;
   EXPECT_EQ(test::message_of<std::invalid_argument>([&] { c.validate(); }),
             "train config: label_smoothing: expected in [0, 1), got 1.5");
+  c = TrainConfig{};
+  c.optimizer.sam_rho = -0.1f;
+  EXPECT_EQ(test::message_of<std::invalid_argument>([&] { c.validate(); }),
+            "train config: sam_rho: expected >= 0, got -0.1");
 }
 
 TEST(TrainConfig, JsonRoundTripKeepsEveryField) {
@@ -58,6 +62,7 @@ TEST(TrainConfig, JsonRoundTripKeepsEveryField) {
   c.optimizer.kind = OptimizerConfig::Kind::sgd;
   c.optimizer.learning_rate = 0.0123f;
   c.optimizer.nesterov = true;
+  c.optimizer.sam_rho = 0.05f;
   c.schedule.kind = ScheduleConfig::Kind::onecycle;
   c.schedule.gamma = 0.3f;
   c.augmentation.horizontal_flip = true;
@@ -68,6 +73,7 @@ TEST(TrainConfig, JsonRoundTripKeepsEveryField) {
   const TrainConfig r = TrainConfig::from_json(json, "f.h5");
   EXPECT_EQ(r.to_json(), json);
   EXPECT_EQ(r.optimizer.learning_rate, 0.0123f);
+  EXPECT_EQ(r.optimizer.sam_rho, 0.05f);
   EXPECT_EQ(r.seed, 1234567890123ull);
   EXPECT_TRUE(r.flip_tta);
   // Checkpoints written before the field existed were evaluated without flips.
