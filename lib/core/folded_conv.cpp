@@ -1,8 +1,13 @@
 #include "core/folded_conv.hpp"
 
+#include <immintrin.h>
+
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
+#include "core/channel_layout.hpp"
 #include "core/positions_conv.hpp"
 
 namespace signsnet::core {
@@ -17,8 +22,7 @@ std::vector<float> plain(const ParamStore& p, const Slot& s) {
 }  // namespace
 
 FoldedConv::FoldedConv(Build& b, const std::string& conv, const std::string& bn, const Act& in,
-                       const ConvOptions& o, float epsilon, bool relu,
-                       const dnnl::memory& sum_into)
+                       const ConvOptions& o, float epsilon, bool relu, const dnnl::memory& sum_into)
     : params_(&b.params),
       weight_(&b.params.at(conv + ".weight")),
       bias_(&b.params.at(conv + ".bias")),
@@ -43,12 +47,11 @@ FoldedConv::FoldedConv(Build& b, const std::string& conv, const std::string& bn,
   dnnl::primitive_attr attr = b.rt.attr();
   attr.set_post_ops(ops);
   const dnnl::memory::desc bias_md({o.out}, dt::f32, tag::x);
-  dnnl::convolution_forward::desc d(
-      dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
-      {weight_->md.dims(), dt::f32, tag::any}, bias_md, dst, {o.stride, o.stride}, {o.pad, o.pad},
-      {o.pad, o.pad});
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference,
+                                    dnnl::algorithm::convolution_direct, src,
+                                    {weight_->md.dims(), dt::f32, tag::any}, bias_md, dst,
+                                    {o.stride, o.stride}, {o.pad, o.pad}, {o.pad, o.pad});
   dnnl::convolution_forward::primitive_desc pd(d, attr, b.rt.engine());
-  weights_ = b.rt.memory(pd.weights_desc());
   folded_bias_ = b.rt.memory(bias_md);
   if (sum_into) {
     out_.value = sum_into;
@@ -57,6 +60,9 @@ FoldedConv::FoldedConv(Build& b, const std::string& conv, const std::string& bn,
   }
   b.note(conv, relu ? (sum_into ? "Conv2D+BN+Add+ReLU" : "Conv2D+BN+ReLU") : "Conv2D+BN",
          out_.desc());
+  if (build_product(b, conv, in, o, out_.value.get_desc(), relu, static_cast<bool>(sum_into)))
+    return;
+  weights_ = b.rt.memory(pd.weights_desc());
   if (o.kernel == 3 && o.stride == 1 && o.pad == 1 && !sum_into) {
     winograd_ = WinogradConv::make_folded(b, conv, in, out_.value, weights_, folded_bias_, relu);
     if (winograd_) return;
@@ -66,6 +72,130 @@ FoldedConv::FoldedConv(Build& b, const std::string& conv, const std::string& bn,
                                                {DNNL_ARG_WEIGHTS, weights_},
                                                {DNNL_ARG_BIAS, folded_bias_},
                                                {DNNL_ARG_DST, out_.value}});
+}
+
+namespace {
+
+// The product keeps 16 accumulators in registers: up to 4 output positions by 64 output
+// channels (stage 5 at one image), up to 8 by 32, or up to 16 by 16 (stage 4 at one image). Its
+// weights are in stripes of that many output channels, each stripe [K][stripe] contiguous: each
+// thread streams whole stripes from memory and loads each weight once.
+constexpr long kProductMaxPositions = 16;
+
+long stripe_width(long positions) {
+  return positions <= 4 ? 64 : positions <= 8 ? 32 : 16;
+}
+
+// Y[m][o] = b[o] + sum_k X[m][k] W[k][o] for the 16 / V rows m (rows past the positions are
+// zeros) and the 16 V output channels of stripe s, one broadcast of X per row and k.
+template <int V>
+__attribute__((target("avx512f"))) void stripe_product(const float* x, const float* w,
+                                                       const float* bias, float* y, long k_total,
+                                                       long out, long s) {
+  constexpr long width = 16 * V, rows = 16 / V;
+  const float* ws = w + s * k_total * width;
+  __m512 acc[rows][V];
+  for (auto& row : acc)
+    for (__m512& a : row) a = _mm512_setzero_ps();
+  for (long k = 0; k < k_total; ++k) {
+    const float* r = ws + k * width;
+    // 4 KiB ahead: the stripe is one contiguous stream.
+    for (int j = 0; j < V; ++j)
+      _mm_prefetch(reinterpret_cast<const char*>(r + 1024 + 16 * j), _MM_HINT_T0);
+    __m512 wv[V];
+    for (int j = 0; j < V; ++j) wv[j] = _mm512_loadu_ps(r + 16 * j);
+    for (long m = 0; m < rows; ++m) {
+      const __m512 xm = _mm512_set1_ps(x[m * k_total + k]);
+      for (int j = 0; j < V; ++j) acc[m][j] = _mm512_fmadd_ps(xm, wv[j], acc[m][j]);
+    }
+  }
+  for (long m = 0; m < rows; ++m)
+    for (int j = 0; j < V; ++j) {
+      const long o = s * width + 16 * j;
+      _mm512_storeu_ps(y + m * out + o, _mm512_add_ps(acc[m][j], _mm512_loadu_ps(bias + o)));
+    }
+}
+
+// Each thread streams whole stripes.
+template <int V>
+void stripes_product(const float* x, const float* w, const float* bias, float* y, long k_total,
+                     long out) {
+  const long stripes = out / (16 * V);
+#pragma omp parallel for schedule(static)
+  for (long s = 0; s < stripes; ++s) stripe_product<V>(x, w, bias, y, k_total, out, s);
+}
+
+}  // namespace
+
+bool FoldedConv::build_product(Build& b, const std::string& conv, const Act& in,
+                               const ConvOptions& o, const dnnl::memory::desc& dst, bool relu,
+                               bool sum) {
+  const ChannelLayout src_l = ChannelLayout::of(in.desc()), dst_l = ChannelLayout::of(dst);
+  if (!src_l.error.empty() || !dst_l.error.empty()) return false;
+  const long n = dst_l.n, out = dst_l.c, oh = dst_l.h, ow = dst_l.w, ci = src_l.c;
+  const long positions = n * oh * ow, k = static_cast<long>(o.kernel) * o.kernel * ci;
+  const long stripe = stripe_width(positions);
+  if (positions > kProductMaxPositions || out % stripe != 0 || ci % 16 != 0 || src_l.block != 16 ||
+      dst_l.block != 16 || !__builtin_cpu_supports("avx512f"))
+    return false;
+  product_ = true;
+  weights_ = b.rt.memory({{out / stripe, k, stripe}, dt::f32, tag::abc});
+  // The product computes 16 * 16 / stripe rows; those past the positions stay zero.
+  const long rows = 16 * 16 / stripe;
+  cols_ = b.rt.memory({{rows, k}, dt::f32, tag::ab});
+  rows_ = b.rt.memory({{rows, out}, dt::f32, tag::ab});
+  std::memset(cols_.get_data_handle(), 0, static_cast<std::size_t>(rows * k) * sizeof(float));
+  const dnnl::memory src = in.value, y = out_.value, w = weights_, bias = folded_bias_;
+  const long kernel = o.kernel, stride = o.stride, pad = o.pad;
+  float* x = static_cast<float*>(cols_.get_data_handle());
+  float* yr = static_cast<float*>(rows_.get_data_handle());
+  gather_ = b.rt.custom(conv + " input->positions", "signsnet:gather", [=] {
+    const float* from = static_cast<const float*>(src.get_data_handle());
+#pragma omp parallel for schedule(static) if (positions * k >= (1 << 14))
+    for (long p = 0; p < positions; ++p) {
+      const long img = p / (oh * ow), oy = p / ow % oh, ox = p % ow;
+      float* row = x + p * k;
+      for (long t = 0; t < kernel * kernel; ++t, row += ci) {
+        const long iy = oy * stride - pad + t / kernel, ix = ox * stride - pad + t % kernel;
+        if (iy < 0 || iy >= src_l.h || ix < 0 || ix >= src_l.w) {
+          std::fill(row, row + ci, 0.0f);
+          continue;
+        }
+        const float* base =
+            from + src_l.offset + img * src_l.n_stride + iy * src_l.h_stride + ix * src_l.w_stride;
+        for (long c = 0; c < ci; c += 16)
+          std::copy(base + (c / 16) * src_l.block_stride, base + (c / 16) * src_l.block_stride + 16,
+                    row + c);
+      }
+    }
+  });
+  fwd_ = b.rt.custom(conv + " fwd folded product", "signsnet:stripe_product:avx512", [=] {
+    const auto* wf = static_cast<const float*>(w.get_data_handle());
+    const auto* bf = static_cast<const float*>(bias.get_data_handle());
+    if (stripe == 64)
+      stripes_product<4>(x, wf, bf, yr, k, out);
+    else if (stripe == 32)
+      stripes_product<2>(x, wf, bf, yr, k, out);
+    else
+      stripes_product<1>(x, wf, bf, yr, k, out);
+  });
+  scatter_ = b.rt.custom(conv + " positions->output", "signsnet:scatter", [=] {
+    float* to = static_cast<float*>(y.get_data_handle());
+    for (long p = 0; p < positions; ++p) {
+      const long img = p / (oh * ow), oy = p / ow % oh, ox = p % ow;
+      float* base =
+          to + dst_l.offset + img * dst_l.n_stride + oy * dst_l.h_stride + ox * dst_l.w_stride;
+      const float* row = yr + p * out;
+      for (long c = 0; c < out; c += 16) {
+        float* d = base + (c / 16) * dst_l.block_stride;
+        for (long j = 0; j < 16; ++j) {
+          const float v = sum ? d[j] + row[c + j] : row[c + j];
+          d[j] = relu ? std::max(v, 0.0f) : v;
+        }
+      }
+    }
+  });
+  return true;
 }
 
 // Runs outside training steps, once after each change of the parameters: reads them in plain
@@ -82,6 +212,20 @@ void FoldedConv::fold() const {
     for (std::size_t i = 0; i < per_out; ++i) w[o * per_out + i] *= s;
     folded_bias[o] = (bias[o] - mean[o]) * s + beta[o];
   }
+  if (product_) {
+    // OIHW -> stripes of output channels, each [K = (kh, kw, i)][stripe].
+    const auto d = weight_->plain.dims();
+    const std::size_t ci = d[1], taps = d[2] * d[3], k = ci * taps;
+    const std::size_t stripe = weights_.get_desc().dims()[2];
+    std::vector<float> striped(w.size());
+    for (std::size_t o = 0; o < out; ++o)
+      for (std::size_t i = 0; i < ci; ++i)
+        for (std::size_t t = 0; t < taps; ++t)
+          striped[((o / stripe) * k + t * ci + i) * stripe + o % stripe] =
+              w[(o * ci + i) * taps + t];
+    std::memcpy(weights_.get_data_handle(), striped.data(), striped.size() * sizeof(float));
+    return;
+  }
   dnnl::memory from(weight_->plain, rt_->engine(), w.data());
   dnnl::memory to = weights_;
   dnnl::reorder(from, to).execute(rt_->stream(), from, to);
@@ -93,10 +237,15 @@ void FoldedConv::forward(dnnl::stream& s) const {
     fold();
     folded_version_ = params_->values_version();
   }
-  if (winograd_)
+  if (winograd_) {
     winograd_->forward(s);
-  else
+  } else if (product_) {
+    gather_.run(s);
     fwd_.run(s);
+    scatter_.run(s);
+  } else {
+    fwd_.run(s);
+  }
 }
 
 FoldedBottleneck::FoldedBottleneck(Build& b, const std::string& name, const Act& in, int mid,

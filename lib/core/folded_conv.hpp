@@ -1,7 +1,8 @@
 // Inference only: a convolution with the batch norm that follows it folded into its weights and
 // bias, and the ReLU (and the residual add) as post-ops. With moving statistics, BN is a
 // per-channel affine map, so
-//   W'[o] = W[o] * s[o],  b'[o] = (b[o] - mean[o]) * s[o] + beta[o],  s[o] = gamma[o] / sqrt(var[o] + eps)
+//   W'[o] = W[o] * s[o],  b'[o] = (b[o] - mean[o]) * s[o] + beta[o],  s[o] = gamma[o] / sqrt(var[o]
+//   + eps)
 // give the same output in one primitive, without the BN's and the add's passes over memory.
 #pragma once
 
@@ -31,6 +32,9 @@ class FoldedConv {
 
  private:
   void fold() const;
+  /// The product path (below) where it fits and oneDNN has a kernel of its own for it.
+  bool build_product(Build& b, const std::string& conv, const Act& in, const ConvOptions& o,
+                     const dnnl::memory::desc& dst, bool relu, bool sum);
 
   const ParamStore* params_ = nullptr;
   const Slot *weight_, *bias_, *gamma_, *beta_, *mean_, *variance_;
@@ -40,6 +44,16 @@ class FoldedConv {
   Act out_;
   Op fwd_;
   std::unique_ptr<WinogradConv> winograd_;  // a 3x3 convolution where it fits, instead of fwd_
+  // Stages 4 and 5 at a few images (serving one image at a time): a handful of output pixels per
+  // weight, so the layer is a pass over its weights, which oneDNN's direct kernels made at about
+  // half the rate a plain stream reaches. Instead one matrix product over the P <= 16 output
+  // positions, Y[P][O] = X[P][K] x W'[K][O] + b', K = (kh, kw, i), on signsnet's AVX-512 loop
+  // (the folded weights in stripes of output channels, each streamed once), between a gather of
+  // the input's taps (X) and a scatter of Y into the output's layout (adding the residual, then
+  // the ReLU).
+  bool product_ = false;
+  dnnl::memory cols_, rows_;  // X and Y
+  Op gather_, scatter_;
   mutable std::uint64_t folded_version_ = 0;
 };
 

@@ -192,6 +192,36 @@ TEST(ModelTest, SharpnessAwareStepTakesTheGradientAtThePerturbedWeights) {
   EXPECT_GT(moved_most, 1e-3);  // rho is large enough to change the gradient
 }
 
+// Serving one image, maps of 4x4 and 2x2 (stages 4 and 5 of ResNet-50) run their folded
+// convolutions as products over the output positions (folded_conv.hpp) where oneDNN runs AVX-512
+// (16-channel blocks); a batch of 8 runs them as convolutions. Both give the same probabilities,
+// with the statistics and weights of a few steps, before and after another step.
+TEST(ModelTest, OneImageAtATimeMatchesABatch) {
+  ModelConfig c = ModelConfig::tiny(32, 4);
+  c.stages = {{1, 16, 64, 1}, {2, 32, 64, 2}, {2, 64, 128, 2}};  // maps 7x7, 4x4, 2x2
+  Model m(c, 8);
+  Batch batch = random_batch(m, 8, 21);
+  const std::size_t classes = 4;
+  for (int step = 0; step < 10; ++step) {
+    m.train_step(batch.images.data(), batch.labels.data(), 8);
+    if (step < 8) continue;
+    std::vector<float> together(8 * classes), alone(8 * classes);
+    m.predict(batch.images.data(), 8, together.data());
+    for (std::size_t i = 0; i < 8; ++i)
+      m.predict(batch.images.data() + i * m.image_floats(), 1, alone.data() + i * classes);
+    for (std::size_t j = 0; j < together.size(); ++j)
+      ASSERT_NEAR(alone[j], together[j], 2e-5f) << "step " << step << ", output " << j;
+    const auto [low, high] = std::minmax_element(together.begin(), together.end());
+    EXPECT_GT(*high - *low, 0.05f);  // not a uniform guess
+  }
+  const auto avx512 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);  // a mask of features
+  if ((static_cast<unsigned>(dnnl::get_effective_cpu_isa()) & avx512) != avx512) return;
+  int products = 0;
+  for (const std::string& k : m.kernels())
+    products += k.find("folded product: signsnet:stripe_product") != std::string::npos;
+  EXPECT_EQ(products, 2 * 3 + 1 + 2 * 3 + 1);  // every convolution of the last two stages
+}
+
 TEST(ModelTest, OtherSeedGivesOtherWeights) {
   ModelConfig c = ModelConfig::tiny();
   Model a(c, 2);
