@@ -86,12 +86,21 @@ long stripe_width(long positions) {
   return positions <= 4 ? 64 : positions <= 8 ? 32 : 16;
 }
 
-// Y[m][o] = b[o] + sum_k X[m][k] W[k][o] for the 16 / V rows m (rows past the positions are
-// zeros) and the 16 V output channels of stripe s, one broadcast of X per row and k.
+// A [rows][channels] operand of the product: element (m, c) at
+// base[(c / 16) * block + m * row + c % 16]. A plain matrix has block 16 and row = channels; a
+// 16-channel-blocked map of one image, block = pixels * 16 and row 16.
+struct Strided {
+  float* base;
+  long block, row;
+};
+
+// Y[m][o] = act(b[o] + sum_k X[m][k] W[k][o] (+ Y[m][o] with `sum`)) for the 16 / V rows m (rows
+// past the positions are zeros) and the 16 V output channels of stripe s, act the ReLU with
+// `relu`; one broadcast of X per row and k.
 template <int V>
-__attribute__((target("avx512f"))) void stripe_product(const float* x, const float* w,
-                                                       const float* bias, float* y, long k_total,
-                                                       long out, long s) {
+__attribute__((target("avx512f"))) void stripe_product(Strided x, const float* w, const float* bias,
+                                                       Strided y, long k_total, bool sum, bool relu,
+                                                       long s) {
   constexpr long width = 16 * V, rows = 16 / V;
   const float* ws = w + s * k_total * width;
   __m512 acc[rows][V];
@@ -104,25 +113,33 @@ __attribute__((target("avx512f"))) void stripe_product(const float* x, const flo
       _mm_prefetch(reinterpret_cast<const char*>(r + 1024 + 16 * j), _MM_HINT_T0);
     __m512 wv[V];
     for (int j = 0; j < V; ++j) wv[j] = _mm512_loadu_ps(r + 16 * j);
+    const float* xk = x.base + (k / 16) * x.block + k % 16;
     for (long m = 0; m < rows; ++m) {
-      const __m512 xm = _mm512_set1_ps(x[m * k_total + k]);
+      const __m512 xm = _mm512_set1_ps(xk[m * x.row]);
       for (int j = 0; j < V; ++j) acc[m][j] = _mm512_fmadd_ps(xm, wv[j], acc[m][j]);
     }
   }
-  for (long m = 0; m < rows; ++m)
-    for (int j = 0; j < V; ++j) {
-      const long o = s * width + 16 * j;
-      _mm512_storeu_ps(y + m * out + o, _mm512_add_ps(acc[m][j], _mm512_loadu_ps(bias + o)));
+  const __m512 zero = _mm512_setzero_ps();
+  for (int j = 0; j < V; ++j) {
+    const long block = s * V + j;
+    const __m512 b = _mm512_loadu_ps(bias + 16 * block);
+    for (long m = 0; m < rows; ++m) {
+      float* to = y.base + block * y.block + m * y.row;
+      __m512 v = _mm512_add_ps(acc[m][j], b);
+      if (sum) v = _mm512_add_ps(v, _mm512_loadu_ps(to));
+      if (relu) v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, zero, _CMP_GT_OQ), v);
+      _mm512_storeu_ps(to, v);
     }
+  }
 }
 
 // Each thread streams whole stripes.
 template <int V>
-void stripes_product(const float* x, const float* w, const float* bias, float* y, long k_total,
-                     long out) {
+void stripes_product(Strided x, const float* w, const float* bias, Strided y, long k_total,
+                     long out, bool sum, bool relu) {
   const long stripes = out / (16 * V);
 #pragma omp parallel for schedule(static)
-  for (long s = 0; s < stripes; ++s) stripe_product<V>(x, w, bias, y, k_total, out, s);
+  for (long s = 0; s < stripes; ++s) stripe_product<V>(x, w, bias, y, k_total, sum, relu, s);
 }
 
 }  // namespace
@@ -140,61 +157,84 @@ bool FoldedConv::build_product(Build& b, const std::string& conv, const Act& in,
     return false;
   product_ = true;
   weights_ = b.rt.memory({{out / stripe, k, stripe}, dt::f32, tag::abc});
-  // The product computes 16 * 16 / stripe rows; those past the positions stay zero.
+  // The product computes 16 * 16 / stripe rows. It reads one image's 1x1 input and writes its
+  // output where they are when the rows are its pixels, in order; else through a copy of the
+  // input's taps (rows past the positions zero) and into a matrix scattered afterwards.
   const long rows = 16 * 16 / stripe;
-  cols_ = b.rt.memory({{rows, k}, dt::f32, tag::ab});
-  rows_ = b.rt.memory({{rows, out}, dt::f32, tag::ab});
-  std::memset(cols_.get_data_handle(), 0, static_cast<std::size_t>(rows * k) * sizeof(float));
+  const bool one_image = n == 1 && positions == rows;
+  const bool direct_in = one_image && o.kernel == 1 && o.stride == 1 && o.pad == 0 &&
+                         src_l.w_stride == 16 && src_l.h_stride == src_l.w * 16;
+  const bool direct_out = one_image && dst_l.w_stride == 16 && dst_l.h_stride == ow * 16;
+  Strided x{nullptr, 16, k}, yr{nullptr, 16, out};
+  if (!direct_in) {
+    cols_ = b.rt.memory({{rows, k}, dt::f32, tag::ab});
+    std::memset(cols_.get_data_handle(), 0, static_cast<std::size_t>(rows * k) * sizeof(float));
+    x.base = static_cast<float*>(cols_.get_data_handle());
+  }
+  if (!direct_out) {
+    rows_ = b.rt.memory({{rows, out}, dt::f32, tag::ab});
+    yr.base = static_cast<float*>(rows_.get_data_handle());
+  }
   const dnnl::memory src = in.value, y = out_.value, w = weights_, bias = folded_bias_;
   const long kernel = o.kernel, stride = o.stride, pad = o.pad;
-  float* x = static_cast<float*>(cols_.get_data_handle());
-  float* yr = static_cast<float*>(rows_.get_data_handle());
-  gather_ = b.rt.custom(conv + " input->positions", "signsnet:gather", [=] {
-    const float* from = static_cast<const float*>(src.get_data_handle());
+  if (!direct_in) {
+    float* cols = x.base;
+    gather_ = b.rt.custom(conv + " input->positions", "signsnet:gather", [=] {
+      const float* from = static_cast<const float*>(src.get_data_handle());
 #pragma omp parallel for schedule(static) if (positions * k >= (1 << 14))
-    for (long p = 0; p < positions; ++p) {
-      const long img = p / (oh * ow), oy = p / ow % oh, ox = p % ow;
-      float* row = x + p * k;
-      for (long t = 0; t < kernel * kernel; ++t, row += ci) {
-        const long iy = oy * stride - pad + t / kernel, ix = ox * stride - pad + t % kernel;
-        if (iy < 0 || iy >= src_l.h || ix < 0 || ix >= src_l.w) {
-          std::fill(row, row + ci, 0.0f);
-          continue;
+      for (long p = 0; p < positions; ++p) {
+        const long img = p / (oh * ow), oy = p / ow % oh, ox = p % ow;
+        float* row = cols + p * k;
+        for (long t = 0; t < kernel * kernel; ++t, row += ci) {
+          const long iy = oy * stride - pad + t / kernel, ix = ox * stride - pad + t % kernel;
+          if (iy < 0 || iy >= src_l.h || ix < 0 || ix >= src_l.w) {
+            std::fill(row, row + ci, 0.0f);
+            continue;
+          }
+          const float* base = from + src_l.offset + img * src_l.n_stride + iy * src_l.h_stride +
+                              ix * src_l.w_stride;
+          for (long c = 0; c < ci; c += 16)
+            std::copy(base + (c / 16) * src_l.block_stride,
+                      base + (c / 16) * src_l.block_stride + 16, row + c);
         }
-        const float* base =
-            from + src_l.offset + img * src_l.n_stride + iy * src_l.h_stride + ix * src_l.w_stride;
-        for (long c = 0; c < ci; c += 16)
-          std::copy(base + (c / 16) * src_l.block_stride, base + (c / 16) * src_l.block_stride + 16,
-                    row + c);
       }
-    }
-  });
+    });
+  }
   fwd_ = b.rt.custom(conv + " fwd folded product", "signsnet:stripe_product:avx512", [=] {
+    Strided xs = x, ys = yr;
+    if (direct_in)
+      xs = {static_cast<float*>(src.get_data_handle()) + src_l.offset, src_l.block_stride, 16};
+    if (direct_out)
+      ys = {static_cast<float*>(y.get_data_handle()) + dst_l.offset, dst_l.block_stride, 16};
+    const bool epilogue = direct_out;  // else the scatter adds and clips
     const auto* wf = static_cast<const float*>(w.get_data_handle());
     const auto* bf = static_cast<const float*>(bias.get_data_handle());
     if (stripe == 64)
-      stripes_product<4>(x, wf, bf, yr, k, out);
+      stripes_product<4>(xs, wf, bf, ys, k, out, epilogue && sum, epilogue && relu);
     else if (stripe == 32)
-      stripes_product<2>(x, wf, bf, yr, k, out);
+      stripes_product<2>(xs, wf, bf, ys, k, out, epilogue && sum, epilogue && relu);
     else
-      stripes_product<1>(x, wf, bf, yr, k, out);
+      stripes_product<1>(xs, wf, bf, ys, k, out, epilogue && sum, epilogue && relu);
   });
-  scatter_ = b.rt.custom(conv + " positions->output", "signsnet:scatter", [=] {
-    float* to = static_cast<float*>(y.get_data_handle());
-    for (long p = 0; p < positions; ++p) {
-      const long img = p / (oh * ow), oy = p / ow % oh, ox = p % ow;
-      float* base =
-          to + dst_l.offset + img * dst_l.n_stride + oy * dst_l.h_stride + ox * dst_l.w_stride;
-      const float* row = yr + p * out;
-      for (long c = 0; c < out; c += 16) {
-        float* d = base + (c / 16) * dst_l.block_stride;
-        for (long j = 0; j < 16; ++j) {
-          const float v = sum ? d[j] + row[c + j] : row[c + j];
-          d[j] = relu ? std::max(v, 0.0f) : v;
+  if (!direct_out) {
+    const float* from = yr.base;
+    scatter_ = b.rt.custom(conv + " positions->output", "signsnet:scatter", [=] {
+      float* to = static_cast<float*>(y.get_data_handle());
+      for (long p = 0; p < positions; ++p) {
+        const long img = p / (oh * ow), oy = p / ow % oh, ox = p % ow;
+        float* base =
+            to + dst_l.offset + img * dst_l.n_stride + oy * dst_l.h_stride + ox * dst_l.w_stride;
+        const float* row = from + p * out;
+        for (long c = 0; c < out; c += 16) {
+          float* d = base + (c / 16) * dst_l.block_stride;
+          for (long j = 0; j < 16; ++j) {
+            const float v = sum ? d[j] + row[c + j] : row[c + j];
+            d[j] = relu ? std::max(v, 0.0f) : v;
+          }
         }
       }
-    }
-  });
+    });
+  }
   return true;
 }
 
@@ -240,9 +280,9 @@ void FoldedConv::forward(dnnl::stream& s) const {
   if (winograd_) {
     winograd_->forward(s);
   } else if (product_) {
-    gather_.run(s);
+    if (gather_.valid()) gather_.run(s);
     fwd_.run(s);
-    scatter_.run(s);
+    if (scatter_.valid()) scatter_.run(s);
   } else {
     fwd_.run(s);
   }

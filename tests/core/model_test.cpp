@@ -194,8 +194,9 @@ TEST(ModelTest, SharpnessAwareStepTakesTheGradientAtThePerturbedWeights) {
 
 // Serving one image, maps of 4x4 and 2x2 (stages 4 and 5 of ResNet-50) run their folded
 // convolutions as products over the output positions (folded_conv.hpp) where oneDNN runs AVX-512
-// (16-channel blocks); a batch of 8 runs them as convolutions. Both give the same probabilities,
-// with the statistics and weights of a few steps, before and after another step.
+// (16-channel blocks), reading and writing one image's maps in place; two images take the 2x2
+// map's products through copies; a batch of 8 runs them all as convolutions. All give the same
+// probabilities, with the statistics and weights of a few steps, before and after another step.
 TEST(ModelTest, OneImageAtATimeMatchesABatch) {
   ModelConfig c = ModelConfig::tiny(32, 4);
   c.stages = {{1, 16, 64, 1}, {2, 32, 64, 2}, {2, 64, 128, 2}};  // maps 7x7, 4x4, 2x2
@@ -205,12 +206,16 @@ TEST(ModelTest, OneImageAtATimeMatchesABatch) {
   for (int step = 0; step < 10; ++step) {
     m.train_step(batch.images.data(), batch.labels.data(), 8);
     if (step < 8) continue;
-    std::vector<float> together(8 * classes), alone(8 * classes);
+    std::vector<float> together(8 * classes), alone(8 * classes), pairs(8 * classes);
     m.predict(batch.images.data(), 8, together.data());
     for (std::size_t i = 0; i < 8; ++i)
       m.predict(batch.images.data() + i * m.image_floats(), 1, alone.data() + i * classes);
-    for (std::size_t j = 0; j < together.size(); ++j)
+    for (std::size_t i = 0; i < 8; i += 2)
+      m.predict(batch.images.data() + i * m.image_floats(), 2, pairs.data() + i * classes);
+    for (std::size_t j = 0; j < together.size(); ++j) {
       ASSERT_NEAR(alone[j], together[j], 2e-5f) << "step " << step << ", output " << j;
+      ASSERT_NEAR(pairs[j], together[j], 2e-5f) << "step " << step << ", output " << j;
+    }
     const auto [low, high] = std::minmax_element(together.begin(), together.end());
     EXPECT_GT(*high - *low, 0.05f);  // not a uniform guess
   }
@@ -219,7 +224,8 @@ TEST(ModelTest, OneImageAtATimeMatchesABatch) {
   int products = 0;
   for (const std::string& k : m.kernels())
     products += k.find("folded product: signsnet:stripe_product") != std::string::npos;
-  EXPECT_EQ(products, 2 * 3 + 1 + 2 * 3 + 1);  // every convolution of the last two stages
+  // Every convolution of the last two stages at one image, and of the last stage at two.
+  EXPECT_EQ(products, 2 * (2 * 3 + 1) + 2 * 3 + 1);
 }
 
 TEST(ModelTest, OtherSeedGivesOtherWeights) {
