@@ -19,6 +19,10 @@ struct ChannelLayout {
   std::string error;
 
   static ChannelLayout of(const dnnl::memory::desc& md);
+  /// The offset of (n, 0, h, w): channel c is `(c / block) * block_stride + c % block` past it.
+  long pixel(long image, long y, long x) const {
+    return offset + image * n_stride + y * h_stride + x * w_stride;
+  }
   long blocks() const { return (c + block - 1) / block; }
   bool same_as(const ChannelLayout& o) const;
 };

@@ -191,8 +191,7 @@ bool FoldedConv::build_product(Build& b, const std::string& conv, const Act& in,
             std::fill(row, row + ci, 0.0f);
             continue;
           }
-          const float* base = from + src_l.offset + img * src_l.n_stride + iy * src_l.h_stride +
-                              ix * src_l.w_stride;
+          const float* base = from + src_l.pixel(img, iy, ix);
           for (long c = 0; c < ci; c += 16)
             std::copy(base + (c / 16) * src_l.block_stride,
                       base + (c / 16) * src_l.block_stride + 16, row + c);
@@ -222,8 +221,7 @@ bool FoldedConv::build_product(Build& b, const std::string& conv, const Act& in,
       float* to = static_cast<float*>(y.get_data_handle());
       for (long p = 0; p < positions; ++p) {
         const long img = p / (oh * ow), oy = p / ow % oh, ox = p % ow;
-        float* base =
-            to + dst_l.offset + img * dst_l.n_stride + oy * dst_l.h_stride + ox * dst_l.w_stride;
+        float* base = to + dst_l.pixel(img, oy, ox);
         const float* row = from + p * out;
         for (long c = 0; c < out; c += 16) {
           float* d = base + (c / 16) * dst_l.block_stride;

@@ -119,6 +119,9 @@ Model::Model(const ModelConfig& config, int batch_size, const OptimizerConfig& o
   impl_ = std::make_unique<Impl>(config, batch_size, optimizer);
   impl_->net(batch_size, true);
   impl_->params.finalize(config.seed);
+  // A sharpness-aware step keeps the weights aside during its second pass: the buffer is made
+  // here, not in the first step.
+  if (optimizer.sam_rho > 0.0f) impl_->sam_saved.resize(impl_->params.trainable_floats());
 }
 
 Model::~Model() = default;

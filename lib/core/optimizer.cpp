@@ -47,18 +47,19 @@ SIGNSNET_VECTOR_CLONES void sgd_loop(float* w, const float* g, float* buf, std::
   }
 }
 
-// Squares summed in double over chunks of kNormChunk floats, each chunk by one thread, the
-// chunks' sums added in order afterwards: the result does not depend on the thread count.
-constexpr std::ptrdiff_t kNormChunk = std::ptrdiff_t{1} << 16;
+// The arena in chunks of kChunk floats, each chunk one thread's. The norm sums each chunk's
+// squares in double and adds the chunks' sums in order afterwards: the result does not depend on
+// the thread count.
+constexpr std::ptrdiff_t kChunk = std::ptrdiff_t{1} << 16;
 
 double squared_norm(const float* g, std::ptrdiff_t n) {
-  const std::ptrdiff_t chunks = (n + kNormChunk - 1) / kNormChunk;
+  const std::ptrdiff_t chunks = (n + kChunk - 1) / kChunk;
   std::vector<double> partial(static_cast<std::size_t>(chunks), 0.0);
 #pragma omp parallel for schedule(static)
   for (std::ptrdiff_t c = 0; c < chunks; ++c) {
-    const std::ptrdiff_t end = std::min(n, (c + 1) * kNormChunk);
+    const std::ptrdiff_t end = std::min(n, (c + 1) * kChunk);
     double s = 0.0;
-    for (std::ptrdiff_t i = c * kNormChunk; i < end; ++i) s += static_cast<double>(g[i]) * g[i];
+    for (std::ptrdiff_t i = c * kChunk; i < end; ++i) s += static_cast<double>(g[i]) * g[i];
     partial[static_cast<std::size_t>(c)] = s;
   }
   double total = 0.0;
@@ -68,7 +69,7 @@ double squared_norm(const float* g, std::ptrdiff_t n) {
 
 }  // namespace
 
-double Optimizer::ascend(const ArenaView& a, float rho, std::vector<float>& saved) {
+void Optimizer::ascend(const ArenaView& a, float rho, std::vector<float>& saved) {
   const auto n = static_cast<std::ptrdiff_t>(a.size);
   saved.resize(a.size);
   const double norm = std::sqrt(squared_norm(a.grads, n));
@@ -81,16 +82,15 @@ double Optimizer::ascend(const ArenaView& a, float rho, std::vector<float>& save
     keep[i] = w[i];
     w[i] += scale * g[i];
   }
-  return norm;
 }
 
 void Optimizer::restore(const ArenaView& a, const std::vector<float>& saved) {
-  const auto n = static_cast<std::ptrdiff_t>(std::min(a.size, saved.size()));
-  const std::ptrdiff_t chunks = (n + kNormChunk - 1) / kNormChunk;
+  const auto n = static_cast<std::ptrdiff_t>(a.size);
+  const std::ptrdiff_t chunks = (n + kChunk - 1) / kChunk;
 #pragma omp parallel for schedule(static)
   for (std::ptrdiff_t c = 0; c < chunks; ++c) {
-    const std::ptrdiff_t begin = c * kNormChunk;
-    const std::ptrdiff_t count = std::min(n - begin, kNormChunk);
+    const std::ptrdiff_t begin = c * kChunk;
+    const std::ptrdiff_t count = std::min(n - begin, kChunk);
     std::memcpy(a.weights + begin, saved.data() + begin,
                 static_cast<std::size_t>(count) * sizeof(float));
   }

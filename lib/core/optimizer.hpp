@@ -31,8 +31,8 @@ class Optimizer {
   /// Sharpness-aware minimization's ascent (Foret et al. 2021): copies the weights into `saved`,
   /// then moves them to w + rho * g / |g|, the norm taken over the whole arena. The caller
   /// computes the gradient there, puts `saved` back with restore() and then calls update().
-  /// Returns |g|. The sum runs over fixed chunks in a fixed order: the same on any thread count.
-  static double ascend(const ArenaView& a, float rho, std::vector<float>& saved);
+  /// The norm's sum runs over fixed chunks in a fixed order: the same on any thread count.
+  static void ascend(const ArenaView& a, float rho, std::vector<float>& saved);
   static void restore(const ArenaView& a, const std::vector<float>& saved);
 
  private:

@@ -475,9 +475,7 @@ TEST(ConvAvx2PathsTest, SmallMapsMatchNaive) {
 // Tap products read the parameter's weights where they live: an inference network of another
 // batch size takes the same path on them and follows their changes.
 TEST(ConvSharedWeightsTest, InferenceOverTapProductsReadsTheTrainingWeights) {
-  const auto avx512 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);  // a mask of features
-  if ((static_cast<unsigned>(dnnl::get_effective_cpu_isa()) & avx512) != avx512)
-    GTEST_SKIP() << "oneDNN's matrix product is a GEMM below AVX-512";
+  if (!onednn_avx512()) GTEST_SKIP() << "oneDNN's matrix product is a GEMM below AVX-512";
   ConvRun r(ConvCase{"train", {2, 32, 2, 2}, 16, 3, 1, 1, tag::nChw16c});
   ASSERT_TRUE(r.conv->over_tap_products());
   InferenceConv inf(r, Shape{10, 32, 2, 2}, 16, 16);

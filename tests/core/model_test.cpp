@@ -219,8 +219,7 @@ TEST(ModelTest, OneImageAtATimeMatchesABatch) {
     const auto [low, high] = std::minmax_element(together.begin(), together.end());
     EXPECT_GT(*high - *low, 0.05f);  // not a uniform guess
   }
-  const auto avx512 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);  // a mask of features
-  if ((static_cast<unsigned>(dnnl::get_effective_cpu_isa()) & avx512) != avx512) return;
+  if (!test::onednn_avx512()) return;
   int products = 0;
   for (const std::string& k : m.kernels())
     products += k.find("folded product: signsnet:stripe_product") != std::string::npos;

@@ -48,6 +48,13 @@ inline bool at_most_avx2() {
   }
 }
 
+/// True where oneDNN runs (at least) AVX-512 in this process: its effective ISA, a mask of
+/// features, contains avx512_core's.
+inline bool onednn_avx512() {
+  const auto avx512 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
+  return (static_cast<unsigned>(dnnl::get_effective_cpu_isa()) & avx512) == avx512;
+}
+
 /// The channel-blocked layout this machine's convolutions pick (nChw16c with AVX-512, nChw8c
 /// with AVX2).
 inline tag native_blocked_tag() {
