@@ -98,6 +98,10 @@ void Conv::build_backward(Build& b, const Act& in, const conv_fwd::primitive_des
 // out.
 void Conv::build_backward_weights(Build& b, const conv_fwd::primitive_desc& f, const Slot& w,
                                   const Slot& bias, dnnl::memory out_grad) {
+  if (opt_.kernel == 1 && opt_.stride == 1 && opt_.pad == 0) {
+    pointwise_grad_ = PointwiseWeightGrad::make(b, name_, src_, out_grad, w, bias);
+    if (pointwise_grad_) return;
+  }
   if (MatmulWeightGrad::fits(f.dst_desc(), opt_.kernel, opt_.pad) && !explicit_pad_) {
     matmul_grad_ = MatmulWeightGrad::make(b, name_, src_, out_grad, opt_.stride, w, bias);
     if (matmul_grad_) return;
@@ -197,6 +201,7 @@ int Conv::reorders() const {
   if (winograd_) return winograd_->reorders();
   if (im2col_) return im2col_->reorders() + weights_to_bwd_.valid();
   if (matmul_grad_) return matmul_grad_->reorders() + weights_to_bwd_.valid();
+  if (pointwise_grad_) return weights_to_bwd_.valid();
   return weights_to_bwd_.valid() + grad_to_arena_.valid() +
          static_cast<int>(to_bwd_weights_.size());
 }
@@ -207,6 +212,8 @@ void Conv::backward(dnnl::stream& s) const {
   if (winograd_) return winograd_->backward(s);
   if (im2col_) {
     im2col_->backward_weights(s);
+  } else if (pointwise_grad_) {
+    pointwise_grad_->run(s);
   } else if (matmul_grad_) {
     matmul_grad_->run(s);
   } else {

@@ -8,6 +8,7 @@
 #include "core/im2col_conv.hpp"
 #include "core/layer.hpp"
 #include "core/matmul_grad.hpp"
+#include "core/pointwise_weight_grad.hpp"
 #include "core/positions_conv.hpp"
 #include "core/tap_products.hpp"
 #include "core/winograd_conv.hpp"
@@ -53,6 +54,8 @@ class Conv {
   bool over_taps() const { return im2col_ != nullptr; }
   /// True where backward-weights runs as one matrix product (matmul_grad.hpp).
   bool weight_grad_by_product() const { return matmul_grad_ != nullptr; }
+  /// True where backward-weights runs on signsnet's 1x1 loop (pointwise_weight_grad.hpp).
+  bool weight_grad_pointwise() const { return pointwise_grad_ != nullptr; }
   /// True where training runs it in the Winograd domain (winograd_conv.hpp).
   bool winograd() const { return winograd_ != nullptr; }
 
@@ -78,7 +81,8 @@ class Conv {
   std::unique_ptr<PositionsConv> positions_;
   std::unique_ptr<Im2colConv> im2col_;
   std::unique_ptr<WinogradConv> winograd_;
-  std::unique_ptr<MatmulWeightGrad> matmul_grad_;  // backward-weights as a matrix product
+  std::unique_ptr<MatmulWeightGrad> matmul_grad_;        // backward-weights as a matrix product
+  std::unique_ptr<PointwiseWeightGrad> pointwise_grad_;  // backward-weights on signsnet's loop
 };
 
 }  // namespace signsnet::core

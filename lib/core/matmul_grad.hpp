@@ -11,7 +11,9 @@
 // backward-weights took 5.68 ms as a convolution, 2.46 ms as the product plus 0.72 ms bringing
 // the gradient into the arena; the step's backward-weights 66.5 ms before, 58.4 after; two models
 // stepping in turn, 21 pairs each order: 1.010x and 1.022x. On AVX2 oneDNN's product is a GEMM
-// (excluded by the kernel rule), so the convolution's own backward-weights stays.
+// (excluded by the kernel rule), so the convolution's own backward-weights stays. Since the
+// seventeenth session signsnet's own loop (pointwise_weight_grad.hpp) takes stage 5's layers
+// first; this product remains for small maps that loop declines (outputs not in pairs of 16).
 #pragma once
 
 #include <memory>

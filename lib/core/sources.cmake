@@ -15,6 +15,7 @@ list(APPEND SIGNSNET_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/core/network.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/optimizer.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/params.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/core/pointwise_weight_grad.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/pooling.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/positions_conv.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/core/residual_join.cpp

@@ -179,12 +179,23 @@ void expect_direct_kernels(const LayerEnv& env, int convolutions, const std::str
   EXPECT_EQ(seen, convolutions) << kernels;
 }
 
-// A 1x1 convolution without padding on an output map of at most 4 positions computes its weight
-// gradient as one matrix product (core/matmul_grad.hpp) where oneDNN has a kernel of its own
-// for it (AVX-512; on AVX2 its matrix product is a GEMM, and the layer keeps the convolution's).
+// A 1x1 convolution at stride 1 on channels in blocks of 16, with its outputs in pairs of blocks,
+// computes its weight gradient on signsnet's own loop (core/pointwise_weight_grad.hpp) where oneDNN
+// runs AVX-512 and the layer has no more inputs than outputs or at most 16 output positions.
+bool weight_grad_pointwise(const ConvCase& c) {
+  return c.k == 1 && c.stride == 1 && c.pad == 0 && c.layout == tag::nChw16c && c.in.c % 16 == 0 &&
+         c.out % 32 == 0 && (c.in.c <= c.out || c.in.h * c.in.w <= 16) && onednn_avx512() &&
+         __builtin_cpu_supports("avx512f");
+}
+
+// A 1x1 convolution without padding on an output map of at most 4 positions that the loop above
+// does not take computes its weight gradient as one matrix product (core/matmul_grad.hpp) where
+// oneDNN has a kernel of its own for it (AVX-512; on AVX2 its matrix product is a GEMM, and the
+// layer keeps the convolution's).
 bool weight_grad_by_product(const ConvCase& c) {
   const long oh = (c.in.h - 1) / c.stride + 1, ow = (c.in.w - 1) / c.stride + 1;
-  return c.k == 1 && c.pad == 0 && oh * ow <= 4 && c.layout != tag::undef;
+  return c.k == 1 && c.pad == 0 && oh * ow <= 4 && c.layout != tag::undef &&
+         !weight_grad_pointwise(c);
 }
 
 // A 'same' convolution on a map where every output position reads every input position runs as
@@ -229,6 +240,15 @@ TEST_P(ConvTest, PlannedReordersAreFewAndBackwardWeightsKernelIsDirect) {
     // gradient back: no copy of the weights or of their gradient.
     EXPECT_EQ(r.conv->reorders(), 4);
     expect_direct_kernels(r.env, 3 * tap_product_runs(c), kernels);
+    return;
+  }
+  EXPECT_EQ(r.conv->weight_grad_pointwise(), weight_grad_pointwise(c)) << kernels;
+  if (r.conv->weight_grad_pointwise()) {
+    // No copy in or out: at most the weights into backward-data's layout.
+    EXPECT_LE(r.conv->reorders(), 1);
+    expect_direct_kernels(r.env, 3, kernels);
+    EXPECT_NE(kernels.find("t.conv bwd_w: signsnet:pointwise_weight_grad"), std::string::npos)
+        << kernels;
     return;
   }
   if (!weight_grad_by_product(c)) EXPECT_FALSE(r.conv->weight_grad_by_product()) << kernels;
@@ -309,6 +329,13 @@ INSTANTIATE_TEST_SUITE_P(
         // 1x1 onto maps of at most 4 positions (stage 5): the weight gradient as a matrix
         // product; stride 2 from 4x4 as stage 5's first block, from an odd 3x3, onto 1x1.
         ConvCase{"k1on2x2_n8_c32_o48_b16", {8, 32, 2, 2}, 48, 1, 1, 0, tag::nChw16c},
+        // signsnet's backward-weights loop: more outputs than inputs over two chunks of images
+        // (5 of 25 positions each), more inputs than outputs on a small map (two chunks of 32
+        // images of 4 positions, the threads splitting the inputs), and more inputs than outputs
+        // on a larger map, which oneDNN keeps.
+        ConvCase{"k1on5x5_n7_c32_o64_b16", {7, 32, 5, 5}, 64, 1, 1, 0, tag::nChw16c},
+        ConvCase{"k1on2x2_n40_c64_o32_b16", {40, 64, 2, 2}, 32, 1, 1, 0, tag::nChw16c},
+        ConvCase{"k1on5x5_n2_c64_o32_b16", {2, 64, 5, 5}, 32, 1, 1, 0, tag::nChw16c},
         ConvCase{"k1s2on4x4_n4_c48_o32_b16", {4, 48, 4, 4}, 32, 1, 2, 0, tag::nChw16c},
         ConvCase{"k1s2on3x3_n2_c16_o24", {2, 16, 3, 3}, 24, 1, 2, 0, tag::nChw8c},
         ConvCase{"k1s2on2x2_n4_c16_o16", {4, 16, 2, 2}, 16, 1, 2, 0, tag::nChw8c},
