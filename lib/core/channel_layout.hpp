@@ -24,6 +24,9 @@ struct ChannelLayout {
     return offset + image * n_stride + y * h_stride + x * w_stride;
   }
   long blocks() const { return (c + block - 1) / block; }
+  /// True where each channel block holds its positions one after another, row by row: a block
+  /// of one image is then a [h * w][block] matrix.
+  bool positions_contiguous() const { return w_stride == block && h_stride == w * block; }
   bool same_as(const ChannelLayout& o) const;
 };
 

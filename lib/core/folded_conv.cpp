@@ -162,9 +162,9 @@ bool FoldedConv::build_product(Build& b, const std::string& conv, const Act& in,
   // input's taps (rows past the positions zero) and into a matrix scattered afterwards.
   const long rows = 16 * 16 / stripe;
   const bool one_image = n == 1 && positions == rows;
-  const bool direct_in = one_image && o.kernel == 1 && o.stride == 1 && o.pad == 0 &&
-                         src_l.w_stride == 16 && src_l.h_stride == src_l.w * 16;
-  const bool direct_out = one_image && dst_l.w_stride == 16 && dst_l.h_stride == ow * 16;
+  const bool direct_in =
+      one_image && o.kernel == 1 && o.stride == 1 && o.pad == 0 && src_l.positions_contiguous();
+  const bool direct_out = one_image && dst_l.positions_contiguous();
   Strided x{nullptr, 16, k}, yr{nullptr, 16, out};
   if (!direct_in) {
     cols_ = b.rt.memory({{rows, k}, dt::f32, tag::ab});

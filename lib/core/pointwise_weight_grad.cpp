@@ -79,8 +79,7 @@ void share(const Job& j, long images, long chunk, long p0, long p1, long i0, lon
 }
 
 bool blocked16(const ChannelLayout& l) {
-  return l.error.empty() && l.block == 16 && l.c % 16 == 0 && l.w_stride == 16 &&
-         l.h_stride == l.w * 16;
+  return l.error.empty() && l.block == 16 && l.c % 16 == 0 && l.positions_contiguous();
 }
 
 }  // namespace

@@ -7,8 +7,8 @@
 // per position, two vector loads of dY and 8 broadcasts of X feed 16 FMAs. Images are taken in
 // chunks of about 128 positions, each chunk's slice of X and dY read from memory once per thread
 // and then from its caches; the threads split the output blocks, or the input blocks where the
-// layer has more inputs than outputs, so each copies the smaller tensor only. Every gradient
-// element is one thread's sum over the chunks in order, whatever the thread count.
+// layer has more inputs than outputs, so that the tensor every thread reads whole is the smaller.
+// Every gradient element is one thread's sum over the chunks in order, whatever the thread count.
 //
 // Why (AVX-512 machine, 2 threads, a throwaway timing of both on the real shapes with the caches
 // flushed between calls): oneDNN's 1x1 backward-weights kernel ran at 95 to 135 GFLOP/s on stage

@@ -324,8 +324,7 @@ std::string check_layout(const ChannelLayout& l) {
   if (!l.error.empty()) return l.error;
   if (l.block != 8 && l.block != 16) return "channels blocked by " + std::to_string(l.block);
   if (l.c % l.block) return "padded channels";
-  if (l.w_stride != l.block || l.h_stride != l.w * l.block)
-    return "positions not contiguous within a channel block";
+  if (!l.positions_contiguous()) return "positions not contiguous within a channel block";
   return "";
 }
 
