@@ -1,7 +1,7 @@
 // signsnet-bench: Google Benchmark's main plus the run's context: the machine's measured peak and
 // read bandwidth with the inference floor they imply, optionally the PyTorch reference measured
-// in the same run, and a per-layer breakdown of one training step. bench/report.py turns the JSON
-// output into the markdown report.
+// in the same run, and (--breakdown) per-primitive breakdowns of one training step and of one
+// batch-1 inference. bench/report.py turns the JSON output into the markdown report.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -63,6 +63,20 @@ std::string run_command(const std::string& cmd) {
   return out;
 }
 
+// [[name, median ms], ...] in `order`.
+std::string records_json(const std::vector<std::string>& order,
+                         std::map<std::string, std::vector<double>>& times) {
+  std::ostringstream out;
+  out << "[";
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    auto& v = times[order[i]];
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    out << (i ? "," : "") << "[\"" << order[i] << "\"," << v[v.size() / 2] << "]";
+  }
+  out << "]";
+  return out.str();
+}
+
 // Median milliseconds per primitive over a few profiled training steps, as a JSON array. Records
 // of the same name in one step (a Winograd layer's 16 products, a transform run twice) add up.
 std::string breakdown_json(int batch, int repeats) {
@@ -79,15 +93,26 @@ std::string breakdown_json(int batch, int repeats) {
     }
     for (const auto& [name, ms] : step) times[name].push_back(ms);
   }
-  std::ostringstream out;
-  out << "[";
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    auto& v = times[order[i]];
-    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-    out << (i ? "," : "") << "[\"" << order[i] << "\"," << v[v.size() / 2] << "]";
+  return records_json(order, times);
+}
+
+// Median milliseconds per primitive over a few profiled inference passes of `batch` images (the
+// model's batch is 32; predict runs a network of the pass's own size), as a JSON array.
+std::string inference_breakdown_json(int batch, int repeats) {
+  Model& m = cached_model(32);
+  const Inputs& in = cached_inputs(m, 32);
+  m.profile_predict(in.images.data(), batch);
+  std::map<std::string, std::vector<double>> times;
+  std::vector<std::string> order;
+  for (int r = 0; r < repeats; ++r) {
+    std::map<std::string, double> pass;
+    for (const auto& [name, ms] : m.profile_predict(in.images.data(), batch)) {
+      if (!times.count(name) && !pass.count(name)) order.push_back(name);
+      pass[name] += ms;
+    }
+    for (const auto& [name, ms] : pass) times[name].push_back(ms);
   }
-  out << "]";
-  return out.str();
+  return records_json(order, times);
 }
 
 bool take_flag(int& argc, char** argv, const char* flag, std::string* value) {
@@ -143,7 +168,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "signsnet-bench: --pytorch: the reference failed: %s\n", cmd.c_str());
     benchmark::AddCustomContext("pytorch", json.empty() ? "{}" : json);
   }
-  if (breakdown) benchmark::AddCustomContext("breakdown_batch32", breakdown_json(32, 5));
+  if (breakdown) {
+    benchmark::AddCustomContext("breakdown_batch32", breakdown_json(32, 5));
+    benchmark::AddCustomContext("inference_breakdown_batch1", inference_breakdown_json(1, 21));
+  }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

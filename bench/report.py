@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Turns signsnet-bench's JSON output (--benchmark_out=FILE --benchmark_out_format=json) into
 the markdown report: whole-model figures with PyTorch ratios, stages, convolutions, the loader,
-the optimizer, and the per-layer breakdown of one training step. Standard library only."""
+the optimizer, and the per-primitive breakdowns of one training step and of one batch-1 inference.
+Standard library only."""
 import argparse
 import json
 import sys
@@ -71,18 +72,20 @@ def simple(rows, prefix, title, counters):
     return out
 
 
-def breakdown_section(ctx):
-    raw = ctx.get("breakdown_batch32")
+def breakdown_section(ctx, key="breakdown_batch32",
+                      title="One training step, primitive by primitive (batch 32, median of 5)",
+                      what="the step", digits=2):
+    raw = ctx.get(key)
     if not raw:
         return []
     records = json.loads(raw)
     total = sum(ms for _, ms in records) or 1.0
-    out = ["## One training step, primitive by primitive (batch 32, median of 5)", "",
-           f"Total {total:,.1f} ms (timed one primitive at a time, so a little above the step).", "",
+    out = [f"## {title}", "",
+           f"Total {total:,.{digits - 1}f} ms (timed one primitive at a time, so a little above {what}).", "",
            "| layer | direction | ms | share |", "| --- | --- | --- | --- |"]
     for name, ms in records:
-        layer, _, direction = name.rpartition(" ")
-        out.append(f"| {layer or name} | {direction if layer else ''} | {ms:.2f} | {100 * ms / total:.1f}% |")
+        layer, _, direction = name.partition(" ")  # dotted layer names hold no space
+        out.append(f"| {layer or name} | {direction if layer else ''} | {ms:.{digits}f} | {100 * ms / total:.1f}% |")
     return out
 
 
@@ -117,7 +120,10 @@ def main(argv=None):
                     table(rows, "BM_Conv/", "Each distinct convolution (batch 32)", peak, label=True),
                     simple(rows, "loader_benchmark", "Data loader (1080 images per iteration)", ["items_per_second"]),
                     simple(rows, "optimizer_benchmark", "Optimizer update (23.5 M parameters)", ["params/s", "GB/s"]),
-                    breakdown_section(ctx)):
+                    breakdown_section(ctx),
+                    breakdown_section(ctx, "inference_breakdown_batch1",
+                                      "Inference of one image, primitive by primitive (median of 21)",
+                                      "predict", 3)):
         if len(section) > 4 or (section and "training step" in section[0]):
             out += section + [""]
     sys.stdout.write("\n".join(out))

@@ -140,6 +140,10 @@ class Model {
   std::vector<std::pair<std::string, double>> profile_step(const float* images,
                                                            const std::int32_t* labels, int count);
 
+  /// One inference pass (predict's, running BN statistics) over `count` images, at most the batch
+  /// size, with every primitive timed on its own. Names as profile_step's: "<layer> fwd", ...
+  std::vector<std::pair<std::string, double>> profile_predict(const float* images, int count);
+
   /// Sets the number of compute threads (OpenMP, used by oneDNN and the optimizer).
   static void set_threads(int threads);
   static int threads();

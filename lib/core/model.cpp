@@ -223,6 +223,26 @@ std::vector<std::pair<std::string, double>> Model::profile_step(const float* ima
   return std::move(p.records);
 }
 
+std::vector<std::pair<std::string, double>> Model::profile_predict(const float* images, int count) {
+  if (count < 1 || count > impl_->batch_size)
+    throw std::invalid_argument("model: profile_predict: count: expected 1.." +
+                                std::to_string(impl_->batch_size) + " images, got " +
+                                std::to_string(count));
+  Network& net = impl_->net(count, false);
+  core::Profiler& p = impl_->rt.profiler();
+  p.records.clear();
+  p.enabled = true;
+  try {
+    net.set_input(images);
+    net.forward();
+  } catch (...) {
+    p.enabled = false;
+    throw;
+  }
+  p.enabled = false;
+  return std::move(p.records);
+}
+
 void Model::begin_bn_recalibration() {
   impl_->recal_sums.clear();
   impl_->recal_total = 0.0;

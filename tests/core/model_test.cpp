@@ -227,6 +227,40 @@ TEST(ModelTest, OneImageAtATimeMatchesABatch) {
   EXPECT_EQ(products, 2 * (2 * 3 + 1) + 2 * 3 + 1);
 }
 
+TEST(ModelTest, ProfiledInferenceTimesEachPrimitiveOfPredict) {
+  ModelConfig c = ModelConfig::tiny(32, 4);
+  c.stages = {{1, 16, 64, 1}, {2, 32, 64, 2}, {2, 64, 128, 2}};
+  Model m(c, 8);
+  Batch batch = random_batch(m, 8, 5);
+  m.train_step(batch.images.data(), batch.labels.data(), 8);
+  std::vector<float> before(4), after(4);
+  m.predict(batch.images.data(), 1, before.data());
+  const auto first = m.profile_predict(batch.images.data(), 1);
+  const auto second = m.profile_predict(batch.images.data(), 1);
+  ASSERT_EQ(first.size(), second.size());
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    EXPECT_EQ(first[i].first, second[i].first);
+    EXPECT_GE(first[i].second, 0.0);
+    names.push_back(first[i].first);
+  }
+  // From the input's copy to the softmax, through every stage, and nothing of the backward pass.
+  ASSERT_FALSE(names.empty());
+  // (The input's copy runs only where the stem reads another layout than the caller's.)
+  EXPECT_TRUE(names.front() == "input reorder" || names.front().rfind("stem.conv", 0) == 0)
+      << names.front();
+  EXPECT_EQ(names.back(), "head.softmax fwd");
+  for (const std::string stage : {"stem.conv", "stage2.", "stage3.", "stage4."})
+    EXPECT_TRUE(std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+      return n.rfind(stage, 0) == 0;
+    })) << stage;
+  for (const std::string& n : names) EXPECT_EQ(n.find("bwd"), std::string::npos) << n;
+  m.predict(batch.images.data(), 1, after.data());
+  EXPECT_EQ(before, after);
+  EXPECT_THAT([&] { m.profile_predict(batch.images.data(), 9); },
+              ::testing::ThrowsMessage<std::invalid_argument>(HasSubstr("count: expected 1..8")));
+}
+
 TEST(ModelTest, OtherSeedGivesOtherWeights) {
   ModelConfig c = ModelConfig::tiny();
   Model a(c, 2);
