@@ -36,7 +36,9 @@ std::vector<ConvShape> distinct_convs(const ModelConfig& c) {
   return v;
 }
 
-// One convolution built as the network builds it: inputs in the layout oneDNN prefers.
+// One convolution built as the network builds it: inputs in the layout oneDNN prefers for training
+// (an inference probe may prefer channels-last, for which oneDNN 2.6 has only a reference training
+// kernel on AVX-512).
 struct StandaloneConv {
   core::Runtime rt;
   core::ParamStore params{rt};
@@ -48,7 +50,7 @@ struct StandaloneConv {
     core::ConvOptions o{s.out, s.kernel, s.stride, s.pad, core::Init::glorot_uniform};
     core::Runtime probe_rt;
     core::ParamStore probe_params(probe_rt);
-    core::Build probe{probe_rt, probe_params, false, batch, nullptr};
+    core::Build probe{probe_rt, probe_params, true, batch, nullptr};
     core::Conv probe_conv(probe, "probe", core::Act{}, o, src);
     const dnnl::memory::desc md = probe_conv.src().get_desc();
     core::Build b{rt, params, true, batch, nullptr};
