@@ -5,6 +5,7 @@ the optimizer, and the per-primitive breakdowns of one training step and of one 
 Standard library only."""
 import argparse
 import json
+import re
 import sys
 
 
@@ -56,10 +57,15 @@ def table(rows, prefix, title, peak, label=False):
     for name, b in rows.items():
         if not name.startswith(prefix):
             continue
-        line = (f"| {name.replace('/manual_time', '')} | {fmt(b['real_time'], 2)} | {fmt(b.get('img/s'))} | "
+        line = (f"| {short(name)} | {fmt(b['real_time'], 2)} | {fmt(b.get('img/s'))} | "
                 f"{fmt(b.get('GFLOP/s'))} | {fmt(pct(b, peak))} |")
         out.append(line + (f" {b.get('label', '')} |" if label else ""))
     return out
+
+
+def short(name):
+    """A benchmark's name without Google Benchmark's run settings (iterations, min_time, ...)."""
+    return re.sub(r"/(manual_time|real_time|iterations:\d+|min_time:[0-9.]+)", "", name)
 
 
 def simple(rows, prefix, title, counters):
