@@ -63,9 +63,22 @@ std::string run_command(const std::string& cmd) {
   return out;
 }
 
-// [[name, median ms], ...] in `order`.
-std::string records_json(const std::vector<std::string>& order,
-                         std::map<std::string, std::vector<double>>& times) {
+// Median milliseconds per primitive over `repeats` profiled runs of `profile` (after one unmeasured
+// run), as a JSON array [[name, ms], ...] in the order the names first appear. Records of the same
+// name in one run (a Winograd layer's 16 products, a transform run twice) add up.
+template <class Profile>
+std::string median_records_json(int repeats, Profile profile) {
+  profile();
+  std::map<std::string, std::vector<double>> times;
+  std::vector<std::string> order;
+  for (int r = 0; r < repeats; ++r) {
+    std::map<std::string, double> run;
+    for (const auto& [name, ms] : profile()) {
+      if (!times.count(name) && !run.count(name)) order.push_back(name);
+      run[name] += ms;
+    }
+    for (const auto& [name, ms] : run) times[name].push_back(ms);
+  }
   std::ostringstream out;
   out << "[";
   for (std::size_t i = 0; i < order.size(); ++i) {
@@ -77,42 +90,20 @@ std::string records_json(const std::vector<std::string>& order,
   return out.str();
 }
 
-// Median milliseconds per primitive over a few profiled training steps, as a JSON array. Records
-// of the same name in one step (a Winograd layer's 16 products, a transform run twice) add up.
+// One training step of `batch` images, primitive by primitive.
 std::string breakdown_json(int batch, int repeats) {
   Model& m = cached_model(batch);
   const Inputs& in = cached_inputs(m, batch);
-  m.profile_step(in.images.data(), in.labels.data(), batch);
-  std::map<std::string, std::vector<double>> times;
-  std::vector<std::string> order;
-  for (int r = 0; r < repeats; ++r) {
-    std::map<std::string, double> step;
-    for (const auto& [name, ms] : m.profile_step(in.images.data(), in.labels.data(), batch)) {
-      if (!times.count(name) && !step.count(name)) order.push_back(name);
-      step[name] += ms;
-    }
-    for (const auto& [name, ms] : step) times[name].push_back(ms);
-  }
-  return records_json(order, times);
+  return median_records_json(
+      repeats, [&] { return m.profile_step(in.images.data(), in.labels.data(), batch); });
 }
 
-// Median milliseconds per primitive over a few profiled inference passes of `batch` images (the
-// model's batch is 32; predict runs a network of the pass's own size), as a JSON array.
+// One inference pass of `batch` images (the model's batch is 32; predict runs a network of the
+// pass's own size), primitive by primitive.
 std::string inference_breakdown_json(int batch, int repeats) {
   Model& m = cached_model(32);
   const Inputs& in = cached_inputs(m, 32);
-  m.profile_predict(in.images.data(), batch);
-  std::map<std::string, std::vector<double>> times;
-  std::vector<std::string> order;
-  for (int r = 0; r < repeats; ++r) {
-    std::map<std::string, double> pass;
-    for (const auto& [name, ms] : m.profile_predict(in.images.data(), batch)) {
-      if (!times.count(name) && !pass.count(name)) order.push_back(name);
-      pass[name] += ms;
-    }
-    for (const auto& [name, ms] : pass) times[name].push_back(ms);
-  }
-  return records_json(order, times);
+  return median_records_json(repeats, [&] { return m.profile_predict(in.images.data(), batch); });
 }
 
 bool take_flag(int& argc, char** argv, const char* flag, std::string* value) {

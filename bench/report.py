@@ -46,7 +46,7 @@ def model_section(rows, peak, torch):
             ref = f"{value:,.1f} {unit}"
             mine = b["real_time"] if key.endswith("_ms") else b["img/s"]
             ratio = f"{(value / mine if key.endswith('_ms') else mine / value):.2f}x"
-        out.append(f"| {name.replace('/real_time', '')} | {fmt(b['real_time'])} | {fmt(b['img/s'])} | "
+        out.append(f"| {short(name)} | {fmt(b['real_time'])} | {fmt(b['img/s'])} | "
                    f"{fmt(b['GFLOP/s'])} | {fmt(pct(b, peak))} | {ref} | {ratio} |")
     return out
 
@@ -74,7 +74,7 @@ def simple(rows, prefix, title, counters):
     for name, b in rows.items():
         if name.startswith(prefix):
             vals = " | ".join(fmt(b.get(c)) for c in counters)
-            out.append(f"| {name.replace('/real_time', '')} | {fmt(b['real_time'], 2)} | {vals} |")
+            out.append(f"| {short(name)} | {fmt(b['real_time'], 2)} | {vals} |")
     return out
 
 

@@ -56,6 +56,22 @@ struct Model::Impl {
     params.values_changed();
   }
 
+  // Runs `work` with every primitive timed on its own; their records, in the order they ran.
+  template <class F>
+  std::vector<std::pair<std::string, double>> profiled(F&& work) {
+    core::Profiler& p = rt.profiler();
+    p.records.clear();
+    p.enabled = true;
+    try {
+      work();
+    } catch (...) {
+      p.enabled = false;
+      throw;
+    }
+    p.enabled = false;
+    return std::move(p.records);
+  }
+
   core::ArenaView arena() const {
     return {params.values(), params.grads(), params.first(), params.second(),
             params.trainable_floats()};
@@ -206,21 +222,12 @@ void Model::predict(const float* images, int count, float* probabilities) {
 std::vector<std::pair<std::string, double>> Model::profile_step(const float* images,
                                                                 const std::int32_t* labels,
                                                                 int count) {
-  core::Profiler& p = impl_->rt.profiler();
-  p.records.clear();
-  p.enabled = true;
-  try {
-    impl_->forward_backward(images, labels, count);
-  } catch (...) {
-    p.enabled = false;
-    throw;
-  }
-  p.enabled = false;
+  auto records = impl_->profiled([&] { impl_->forward_backward(images, labels, count); });
   const auto start = std::chrono::steady_clock::now();
   impl_->update();
   const std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;
-  p.records.emplace_back("optimizer", ms.count());
-  return std::move(p.records);
+  records.emplace_back("optimizer", ms.count());
+  return records;
 }
 
 std::vector<std::pair<std::string, double>> Model::profile_predict(const float* images, int count) {
@@ -229,18 +236,10 @@ std::vector<std::pair<std::string, double>> Model::profile_predict(const float* 
                                 std::to_string(impl_->batch_size) + " images, got " +
                                 std::to_string(count));
   Network& net = impl_->net(count, false);
-  core::Profiler& p = impl_->rt.profiler();
-  p.records.clear();
-  p.enabled = true;
-  try {
+  return impl_->profiled([&] {
     net.set_input(images);
     net.forward();
-  } catch (...) {
-    p.enabled = false;
-    throw;
-  }
-  p.enabled = false;
-  return std::move(p.records);
+  });
 }
 
 void Model::begin_bn_recalibration() {
