@@ -61,6 +61,10 @@ void declare_recipe(CLI::App& cmd, TrainFlags& f) {
   cmd.add_option("--zoom", f.zoom,
                  "Augmentation: magnify about the centre by a factor up to 1 +- this")
       ->check(CLI::Range(0.0, 0.5));
+  cmd.add_option("--fill", f.fill,
+                 "Augmentation: what shifts, rotations and zooms bring in from outside the image: "
+                 "zero, edge (the nearest border pixel) or reflect")
+      ->check(CLI::IsMember({"zero", "edge", "reflect"}));
   cmd.add_flag("--bn-recalibration,!--no-bn-recalibration", f.recalibrate,
                "Recompute BN statistics before each evaluation");
   cmd.add_flag("--flip-tta,!--no-flip-tta", f.flip_tta,
@@ -129,6 +133,7 @@ void apply_regularization(const TrainFlags& f, TrainConfig& c) {
   if (f.given("--brightness")) c.augmentation.brightness = f.brightness;
   if (f.given("--contrast")) c.augmentation.contrast = f.contrast;
   if (f.given("--zoom")) c.augmentation.zoom = f.zoom;
+  if (f.given("--fill")) c.augmentation.fill = parse_fill(f.fill);
   if (f.given("--bn-recalibration") || f.given("--no-bn-recalibration"))
     c.bn_recalibration = f.recalibrate;
   if (f.given("--flip-tta") || f.given("--no-flip-tta")) c.flip_tta = f.flip_tta;

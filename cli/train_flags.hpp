@@ -21,6 +21,7 @@ struct TrainFlags {
   bool zero_init_residual = false;
   int shift = 0;
   float rotation = 0, brightness = 0, contrast = 0, zoom = 0;
+  std::string fill;
   double val_split = 0;
   std::uint64_t seed = 0;
   std::int64_t max_input_mb = 0;  ///< 0: the library's limits

@@ -84,17 +84,29 @@ Split stratified_split(const Dataset& data, double fraction, std::uint64_t seed)
 
 /// Random augmentation, off by default; each field enables one transform.
 struct Augmentation {
-  int shift = 0;                 ///< random translation up to this many pixels (zero padding)
+  /// What the shift, rotation and zoom bring in from outside the image (Keras's fill_mode).
+  enum class Fill {
+    zero,     ///< black (Keras "constant" with cval 0)
+    edge,     ///< the nearest border pixel (Keras "nearest")
+    reflect,  ///< the image mirrored at its border, border pixel repeated (Keras "reflect")
+  };
+  int shift = 0;                 ///< random translation up to this many pixels
   bool horizontal_flip = false;  ///< flip with probability 1/2
   float rotation_degrees = 0;    ///< uniform in [-r, r]
   float brightness = 0;          ///< add uniform [-b, b] (in units of the [0,1] range)
   float contrast = 0;            ///< scale around the image mean by uniform [1-c, 1+c]
   float zoom = 0;                ///< magnify about the centre by uniform [1-z, 1+z]
+  Fill fill = Fill::zero;        ///< outside the image, for the geometric transforms
   bool enabled() const {
     return shift > 0 || horizontal_flip || rotation_degrees > 0 || brightness > 0 || contrast > 0 ||
            zoom > 0;
   }
 };
+
+/// "zero", "edge" or "reflect".
+const char* to_string(Augmentation::Fill fill);
+/// The inverse of to_string; anything else throws std::invalid_argument naming the choices.
+Augmentation::Fill parse_fill(const std::string& name);
 
 /// How pixel values become floats: x / 255, then optionally (x - mean[c]) / std[c].
 struct Normalization {

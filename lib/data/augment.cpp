@@ -1,9 +1,11 @@
-// Augmentation: photometric changes first (on the image's own pixels, so the zero padding of
-// the geometric step stays zero), then one inverse-mapped geometric resampling.
+// Augmentation: photometric changes first (on the image's own pixels, so a zero fill of the
+// geometric step stays zero), then one inverse-mapped geometric resampling.
 #include "data/augment.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "data/rng.hpp"
 
@@ -37,19 +39,42 @@ inline int floor_int(float v) {
   return t - (static_cast<float>(t) > v);
 }
 
-// Adds w * img(x, y) to `acc` when (x, y) is inside; outside is zero padding.
+// Index i of a row or column of n pixels after the fill mode: -1 when it reads zero.
+inline int fill_index(int i, int n, Augmentation::Fill fill) {
+  if (i >= 0 && i < n) return i;
+  switch (fill) {
+    case Augmentation::Fill::zero:
+      return -1;
+    case Augmentation::Fill::edge:
+      return i < 0 ? 0 : n - 1;
+    case Augmentation::Fill::reflect: {
+      // Period 2n: ... c b a | a b c ... c b a | a b c ...
+      const int period = 2 * n;
+      int m = i % period;
+      if (m < 0) m += period;
+      return m < n ? m : period - 1 - m;
+    }
+  }
+  return -1;
+}
+
+// Adds w * img(x, y) to `acc`, with (x, y) outside the image read through the fill mode.
 void add_tap(const float* img, int height, int width, int channels, int x, int y, float w,
-             float* acc) {
-  if (w == 0.0f || x < 0 || y < 0 || x >= width || y >= height) return;
+             Augmentation::Fill fill, float* acc) {
+  if (w == 0.0f) return;
+  x = fill_index(x, width, fill);
+  y = fill_index(y, height, fill);
+  if (x < 0 || y < 0) return;
   const float* p = img + (static_cast<std::size_t>(y) * width + x) * channels;
   for (int c = 0; c < channels; ++c) acc[c] += w * p[c];
 }
 
 // Bilinear sample at (sx, sy). Points whose 2x2 neighbourhood lies inside take the direct path;
-// the rest (near borders, where taps may fall in the zero padding) go tap by tap. kChannels > 0
-// fixes the channel count at compile time (the common RGB case); 0 reads `channels`.
+// the rest (near borders, where taps may fall outside) go tap by tap. kChannels > 0 fixes the
+// channel count at compile time (the common RGB case); 0 reads `channels`.
 template <int kChannels>
-void sample(const float* img, int height, int width, int channels, float sx, float sy, float* out) {
+void sample(const float* img, int height, int width, int channels, float sx, float sy,
+            Augmentation::Fill fill, float* out) {
   if (kChannels > 0) channels = kChannels;
   const int x0 = floor_int(sx), y0 = floor_int(sy);
   const float tx = sx - static_cast<float>(x0), ty = sy - static_cast<float>(y0);
@@ -63,10 +88,10 @@ void sample(const float* img, int height, int width, int channels, float sx, flo
     return;
   }
   for (int c = 0; c < channels; ++c) out[c] = 0.0f;
-  add_tap(img, height, width, channels, x0, y0, w00, out);
-  add_tap(img, height, width, channels, x0 + 1, y0, w01, out);
-  add_tap(img, height, width, channels, x0, y0 + 1, w10, out);
-  add_tap(img, height, width, channels, x0 + 1, y0 + 1, w11, out);
+  add_tap(img, height, width, channels, x0, y0, w00, fill, out);
+  add_tap(img, height, width, channels, x0 + 1, y0, w01, fill, out);
+  add_tap(img, height, width, channels, x0, y0 + 1, w10, fill, out);
+  add_tap(img, height, width, channels, x0 + 1, y0 + 1, w11, fill, out);
 }
 
 // Output = shift(rotate(zoom(flip(input)))); each output pixel maps back through the inverse.
@@ -82,7 +107,7 @@ void geometric(const float* img, int height, int width, int channels, const Augm
       float sx = cs * dx + sn * dy + cx;
       const float sy = -sn * dx + cs * dy + cy;
       if (d.flip) sx = (width - 1) - sx;
-      sample<kChannels>(img, height, width, channels, sx, sy,
+      sample<kChannels>(img, height, width, channels, sx, sy, d.fill,
                         dst + (static_cast<std::size_t>(y) * width + x) * channels);
     }
   }
@@ -102,6 +127,7 @@ AugmentDraw draw_augmentation(const Augmentation& aug, std::uint64_t key) {
   d.contrast = static_cast<float>(rng.uniform(1.0 - aug.contrast, 1.0 + aug.contrast));
   // Drawn last: the draws above stay those of a run without zoom.
   d.zoom = static_cast<float>(rng.uniform(1.0 - aug.zoom, 1.0 + aug.zoom));
+  d.fill = aug.fill;
   return d;
 }
 
@@ -118,3 +144,26 @@ void augment_image(const std::uint8_t* src, int height, int width, int channels,
 }
 
 }  // namespace signsnet::data_detail
+
+namespace signsnet {
+
+const char* to_string(Augmentation::Fill fill) {
+  switch (fill) {
+    case Augmentation::Fill::zero:
+      return "zero";
+    case Augmentation::Fill::edge:
+      return "edge";
+    case Augmentation::Fill::reflect:
+      return "reflect";
+  }
+  return "zero";
+}
+
+Augmentation::Fill parse_fill(const std::string& name) {
+  for (auto f : {Augmentation::Fill::zero, Augmentation::Fill::edge, Augmentation::Fill::reflect}) {
+    if (name == to_string(f)) return f;
+  }
+  throw std::invalid_argument("fill: expected zero, edge or reflect, got '" + name + "'");
+}
+
+}  // namespace signsnet

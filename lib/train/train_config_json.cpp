@@ -45,7 +45,8 @@ json augmentation_json(const Augmentation& a) {
           {"rotation_degrees", pretty(a.rotation_degrees)},
           {"brightness", pretty(a.brightness)},
           {"contrast", pretty(a.contrast)},
-          {"zoom", pretty(a.zoom)}};
+          {"zoom", pretty(a.zoom)},
+          {"fill", to_string(a.fill)}};
 }
 
 // Reads j[key] into `out` when present; a value of the wrong type names the field.
@@ -123,6 +124,13 @@ void read_augmentation(const Reader& r, const json& j, Augmentation& a) {
   r.get(j, "augmentation.", "brightness", a.brightness);
   r.get(j, "augmentation.", "contrast", a.contrast);
   r.get(j, "augmentation.", "zoom", a.zoom);
+  std::string fill = to_string(a.fill);
+  r.get(j, "augmentation.", "fill", fill);
+  try {
+    a.fill = parse_fill(fill);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(r.where() + ": train_config.augmentation." + e.what());
+  }
 }
 
 void read_top_level(const Reader& r, const json& j, TrainConfig& c) {

@@ -95,10 +95,11 @@ TEST(Cli, AugmentationAndSamFlagsReachTheRunsConfig) {
   expect_one_error_line(run_cli("train --rotation 200"), 2, "--rotation");
   expect_one_error_line(run_cli("train --shift -1"), 2, "--shift");
   expect_one_error_line(run_cli("train --zoom 0.7"), 2, "--zoom");
+  expect_one_error_line(run_cli("train --fill nearest"), 2, "--fill");
   const std::string dir = process_scratch("cli_aug");
   const CliResult r = run_cli("train --data '" + synthetic_data_dir() +
                               "' --epochs 1 --shift 3 --rotation 7.5 --brightness 0 --contrast 0.2 "
-                              "--zoom 0.1 --no-flip --sam-rho 0.02 --out '" +
+                              "--zoom 0.1 --fill reflect --no-flip --sam-rho 0.02 --out '" +
                               dir + "'" + kTinyRun);
   ASSERT_EQ(r.code, 0) << r.err;
   const TrainConfig c =
@@ -108,6 +109,7 @@ TEST(Cli, AugmentationAndSamFlagsReachTheRunsConfig) {
   EXPECT_FLOAT_EQ(c.augmentation.brightness, 0.0f);
   EXPECT_FLOAT_EQ(c.augmentation.contrast, 0.2f);
   EXPECT_FLOAT_EQ(c.augmentation.zoom, 0.1f);
+  EXPECT_EQ(c.augmentation.fill, Augmentation::Fill::reflect);
   EXPECT_FALSE(c.augmentation.horizontal_flip);
   EXPECT_FLOAT_EQ(c.optimizer.sam_rho, 0.02f);
 }

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "data/rng.hpp"
 #include "data/test_support.hpp"
@@ -44,6 +46,73 @@ TEST(AugmentTest, ShiftPadsWithZeros) {
       }
     }
   }
+}
+
+// The source column or row that fill mode `f` reads for index i of n.
+int filled(int i, int n, Augmentation::Fill f) {
+  if (i >= 0 && i < n) return i;
+  if (f == Augmentation::Fill::edge) return i < 0 ? 0 : n - 1;
+  return i < 0 ? -i - 1 : 2 * n - 1 - i;  // reflect, for |overhang| <= n
+}
+
+TEST(AugmentTest, ShiftFillsFromTheNearestOrMirroredBorder) {
+  const auto src = test::pattern(kH, kW, kC);
+  for (auto fill : {Augmentation::Fill::edge, Augmentation::Fill::reflect}) {
+    SCOPED_TRACE(to_string(fill));
+    AugmentDraw d;
+    d.shift_x = 3;
+    d.shift_y = -2;
+    d.fill = fill;
+    const auto out = run(src, d);
+    for (int y = 0; y < kH; ++y) {
+      for (int x = 0; x < kW; ++x) {
+        const int sx = filled(x - 3, kW, fill), sy = filled(y + 2, kH, fill);
+        for (int c = 0; c < kC; ++c)
+          EXPECT_FLOAT_EQ(out[(y * kW + x) * kC + c], at(src, sy, sx, c)) << y << "," << x;
+      }
+    }
+  }
+}
+
+TEST(AugmentTest, ReflectFillRepeatsWithTwiceTheImageAsItsPeriod) {
+  // A shift larger than the image reads the mirror of the mirror: period 2 * width.
+  const auto src = test::pattern(kH, kW, kC);
+  AugmentDraw d;
+  d.fill = Augmentation::Fill::reflect;
+  d.shift_x = 2 * kW;
+  const auto out = run(src, d);
+  for (std::size_t i = 0; i < src.size(); ++i) EXPECT_FLOAT_EQ(out[i], src[i] / 255.0f) << i;
+  d.shift_x = kW;  // exactly one mirror image
+  const auto mirrored = run(src, d);
+  for (int y = 0; y < kH; ++y) {
+    for (int x = 0; x < kW; ++x) {
+      for (int c = 0; c < kC; ++c)
+        EXPECT_FLOAT_EQ(mirrored[(y * kW + x) * kC + c], at(src, y, kW - 1 - x, c));
+    }
+  }
+}
+
+TEST(AugmentTest, EdgeFillOfAUniformImageStaysUniformUnderRotationAndZoom) {
+  // With the border extended, a plain background gains no dark corners when turned or shrunk;
+  // with the zero fill it does.
+  const std::vector<std::uint8_t> src(kH * kW * kC, 200);
+  AugmentDraw d;
+  d.angle = 0.3f;
+  d.zoom = 0.7f;
+  d.fill = Augmentation::Fill::edge;
+  for (float v : run(src, d)) EXPECT_NEAR(v, 200.0f / 255.0f, 1e-5);
+  d.fill = Augmentation::Fill::zero;
+  const auto zero = run(src, d);
+  EXPECT_LT(*std::min_element(zero.begin(), zero.end()), 0.5f);
+}
+
+TEST(AugmentTest, FillNamesRoundTrip) {
+  for (auto f : {Augmentation::Fill::zero, Augmentation::Fill::edge, Augmentation::Fill::reflect})
+    EXPECT_EQ(parse_fill(to_string(f)), f);
+  EXPECT_THROW(parse_fill("nearest"), std::invalid_argument);
+  Augmentation aug;
+  aug.fill = Augmentation::Fill::reflect;
+  EXPECT_EQ(draw_augmentation(aug, 7).fill, Augmentation::Fill::reflect);
 }
 
 TEST(AugmentTest, FlipMirrorsColumns) {

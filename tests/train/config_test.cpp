@@ -66,6 +66,7 @@ TEST(TrainConfig, JsonRoundTripKeepsEveryField) {
   c.schedule.kind = ScheduleConfig::Kind::onecycle;
   c.schedule.gamma = 0.3f;
   c.augmentation.horizontal_flip = true;
+  c.augmentation.fill = Augmentation::Fill::edge;
   c.seed = 1234567890123ull;
   c.checkpoint_dir = "runs/x";
   c.keep_best = false;
@@ -76,8 +77,11 @@ TEST(TrainConfig, JsonRoundTripKeepsEveryField) {
   EXPECT_EQ(r.optimizer.sam_rho, 0.05f);
   EXPECT_EQ(r.seed, 1234567890123ull);
   EXPECT_TRUE(r.flip_tta);
-  // Checkpoints written before the field existed were evaluated without flips.
+  EXPECT_EQ(r.augmentation.fill, Augmentation::Fill::edge);
+  // Checkpoints written before the fields existed were evaluated without flips and trained
+  // with zeros brought in by the shifts and rotations.
   EXPECT_FALSE(TrainConfig::from_json("{}", "f.h5").flip_tta);
+  EXPECT_EQ(TrainConfig::from_json("{}", "f.h5").augmentation.fill, Augmentation::Fill::zero);
   EXPECT_NE(json.find("\"lr\":0.0123,"), std::string::npos) << json;
 }
 
@@ -87,6 +91,10 @@ TEST(TrainConfig, JsonErrorsNameTheField) {
             "f.h5: train_config.optimizer.lr: expected a number, got string");
   EXPECT_EQ(test::message_of<std::invalid_argument>([] { TrainConfig::from_json("[1]", "f.h5"); }),
             "f.h5: train_config: expected a JSON object, got '[1]'");
+  EXPECT_EQ(test::message_of<std::invalid_argument>([] {
+              TrainConfig::from_json(R"({"augmentation":{"fill":"wrap"}})", "f.h5");
+            }),
+            "f.h5: train_config.augmentation.fill: expected zero, edge or reflect, got 'wrap'");
 }
 
 }  // namespace
