@@ -36,6 +36,9 @@ void declare_recipe(CLI::App& cmd, TrainFlags& f) {
   cmd.add_option("--sam-rho", f.sam_rho,
                  "Sharpness-aware minimization radius (0: off; two passes per step)")
       ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--clip-norm", f.clip_norm,
+                 "Scale the gradients down to this global L2 norm when above it (0: off)")
+      ->check(CLI::NonNegativeNumber);
   cmd.add_option("--schedule", f.schedule, "constant, step, cosine or onecycle")
       ->check(CLI::IsMember({"constant", "step", "cosine", "onecycle"}));
   cmd.add_option("--warmup", f.warmup, "Warm-up epochs")->check(CLI::NonNegativeNumber);
@@ -113,6 +116,7 @@ void apply_optimizer(const TrainFlags& f, TrainConfig& c) {
   if (f.given("--weight-decay")) c.optimizer.weight_decay = f.weight_decay;
   if (f.given("--momentum")) c.optimizer.momentum = f.momentum;
   if (f.given("--sam-rho")) c.optimizer.sam_rho = f.sam_rho;
+  if (f.given("--clip-norm")) c.optimizer.clip_norm = f.clip_norm;
   if (f.given("--schedule")) c.schedule.kind = parse_schedule_kind(f.schedule);
   if (f.given("--warmup")) c.schedule.warmup_epochs = f.warmup;
   if (f.given("--final-lr-fraction")) c.schedule.final_fraction = f.final_fraction;

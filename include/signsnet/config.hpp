@@ -59,6 +59,10 @@ struct OptimizerConfig {
   /// step takes the gradient at w + rho * g / |g| instead of at w (two forward and backward
   /// passes per step). 0: off.
   float sam_rho = 0.0f;
+  /// Gradient clipping by global norm (Keras' global_clipnorm, PyTorch's clip_grad_norm_): when
+  /// the L2 norm of all trainable gradients together exceeds this, they are scaled down to it
+  /// before the update. 0: off.
+  float clip_norm = 0.0f;
 };
 
 const char* to_string(OptimizerConfig::Kind kind);

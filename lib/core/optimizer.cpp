@@ -9,12 +9,22 @@
 
 namespace signsnet::core {
 
+namespace {
+double squared_norm(const float* g, std::ptrdiff_t n);
+}  // namespace
+
 void Optimizer::update(const ArenaView& a) {
   ++step_;
+  float grad_scale = 1.0f;
+  last_norm_ = -1.0;
+  if (c_.clip_norm > 0.0f) {
+    last_norm_ = std::sqrt(squared_norm(a.grads, static_cast<std::ptrdiff_t>(a.size)));
+    if (last_norm_ > c_.clip_norm) grad_scale = static_cast<float>(c_.clip_norm / last_norm_);
+  }
   if (c_.kind == OptimizerConfig::Kind::sgd)
-    sgd(a);
+    sgd(a, grad_scale);
   else
-    adam(a);
+    adam(a, grad_scale);
 }
 
 namespace {
@@ -24,10 +34,10 @@ namespace {
 // does (no fused multiply-adds): the update does not depend on the machine's vector width.
 SIGNSNET_VECTOR_CLONES void adam_loop(float* w, const float* g, float* m, float* v,
                                       std::ptrdiff_t n, float lr_t, float b1, float b2, float eps,
-                                      float l2, float shrink) {
+                                      float l2, float shrink, float gs) {
 #pragma omp parallel for simd schedule(static)
   for (std::ptrdiff_t i = 0; i < n; ++i) {
-    const float gi = g[i] + l2 * w[i];
+    const float gi = gs * g[i] + l2 * w[i];
     const float mi = b1 * m[i] + (1.0f - b1) * gi;
     const float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
     m[i] = mi;
@@ -37,10 +47,10 @@ SIGNSNET_VECTOR_CLONES void adam_loop(float* w, const float* g, float* m, float*
 }
 
 SIGNSNET_VECTOR_CLONES void sgd_loop(float* w, const float* g, float* buf, std::ptrdiff_t n,
-                                     float lr, float mom, float wd, bool nesterov) {
+                                     float lr, float mom, float wd, bool nesterov, float gs) {
 #pragma omp parallel for simd schedule(static)
   for (std::ptrdiff_t i = 0; i < n; ++i) {
-    const float gi = g[i] + wd * w[i];
+    const float gi = gs * g[i] + wd * w[i];
     const float bi = mom * buf[i] + gi;
     buf[i] = bi;
     w[i] -= lr * (nesterov ? gi + mom * bi : bi);
@@ -98,7 +108,7 @@ void Optimizer::restore(const ArenaView& a, const std::vector<float>& saved) {
 
 // Keras' Adam: the bias corrections fold into the step size, and epsilon is added to sqrt(v)
 // ("epsilon hat" in the paper), so results match Keras, not PyTorch, for the same epsilon.
-void Optimizer::adam(const ArenaView& a) const {
+void Optimizer::adam(const ArenaView& a, float grad_scale) const {
   const double t = static_cast<double>(step_);
   const float lr_t = static_cast<float>(c_.learning_rate * std::sqrt(1.0 - std::pow(c_.beta2, t)) /
                                         (1.0 - std::pow(c_.beta1, t)));
@@ -106,12 +116,12 @@ void Optimizer::adam(const ArenaView& a) const {
   const float l2 = decoupled ? 0.0f : c_.weight_decay;
   const float shrink = decoupled ? 1.0f - c_.learning_rate * c_.weight_decay : 1.0f;
   adam_loop(a.weights, a.grads, a.first, a.second, static_cast<std::ptrdiff_t>(a.size), lr_t,
-            c_.beta1, c_.beta2, c_.epsilon, l2, shrink);
+            c_.beta1, c_.beta2, c_.epsilon, l2, shrink, grad_scale);
 }
 
-void Optimizer::sgd(const ArenaView& a) const {
+void Optimizer::sgd(const ArenaView& a, float grad_scale) const {
   sgd_loop(a.weights, a.grads, a.first, static_cast<std::ptrdiff_t>(a.size), c_.learning_rate,
-           c_.momentum, c_.weight_decay, c_.nesterov);
+           c_.momentum, c_.weight_decay, c_.nesterov, grad_scale);
 }
 
 }  // namespace signsnet::core

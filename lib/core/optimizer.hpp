@@ -25,8 +25,11 @@ class Optimizer {
   void set_learning_rate(float lr) { c_.learning_rate = lr; }
   std::int64_t step() const { return step_; }
   void set_step(std::int64_t s) { step_ = s; }
-  /// Applies one update and counts the step.
+  /// Applies one update and counts the step. With clip_norm > 0 the gradients enter the update
+  /// scaled by min(1, clip_norm / |g|), |g| over the whole arena (the arena is left as it is).
   void update(const ArenaView& a);
+  /// |g| of the last update, when clip_norm > 0 (-1 otherwise): the norm before clipping.
+  double last_gradient_norm() const { return last_norm_; }
 
   /// Sharpness-aware minimization's ascent (Foret et al. 2021): copies the weights into `saved`,
   /// then moves them to w + rho * g / |g|, the norm taken over the whole arena. The caller
@@ -36,10 +39,11 @@ class Optimizer {
   static void restore(const ArenaView& a, const std::vector<float>& saved);
 
  private:
-  void adam(const ArenaView& a) const;
-  void sgd(const ArenaView& a) const;
+  void adam(const ArenaView& a, float grad_scale) const;
+  void sgd(const ArenaView& a, float grad_scale) const;
   OptimizerConfig c_;
   std::int64_t step_ = 0;
+  double last_norm_ = -1.0;
 };
 
 }  // namespace signsnet::core

@@ -107,6 +107,8 @@ void TrainConfig::validate() const {
         optimizer.momentum);
   check(optimizer.sam_rho >= 0 && std::isfinite(optimizer.sam_rho), "sam_rho", ">= 0",
         optimizer.sam_rho);
+  check(optimizer.clip_norm >= 0 && std::isfinite(optimizer.clip_norm), "clip_norm", ">= 0",
+        optimizer.clip_norm);
   check(schedule.warmup_epochs >= 0, "warmup", ">= 0", schedule.warmup_epochs);
   check(schedule.step_epochs > 0, "step_epochs", "> 0", schedule.step_epochs);
   check(schedule.gamma > 0 && schedule.gamma <= 1, "gamma", "in (0, 1]", schedule.gamma);

@@ -28,7 +28,8 @@ json optimizer_json(const OptimizerConfig& o) {
           {"beta1", pretty(o.beta1)},       {"beta2", pretty(o.beta2)},
           {"epsilon", pretty(o.epsilon)},   {"weight_decay", pretty(o.weight_decay)},
           {"momentum", pretty(o.momentum)}, {"nesterov", o.nesterov},
-          {"sam_rho", pretty(o.sam_rho)}};
+          {"sam_rho", pretty(o.sam_rho)},
+          {"clip_norm", pretty(o.clip_norm)}};
 }
 
 json schedule_json(const ScheduleConfig& s) {
@@ -105,6 +106,7 @@ void read_optimizer(const Reader& r, const json& j, OptimizerConfig& o) {
   r.get(j, "optimizer.", "momentum", o.momentum);
   r.get(j, "optimizer.", "nesterov", o.nesterov);
   r.get(j, "optimizer.", "sam_rho", o.sam_rho);
+  r.get(j, "optimizer.", "clip_norm", o.clip_norm);
 }
 
 void read_schedule(const Reader& r, const json& j, ScheduleConfig& s) {

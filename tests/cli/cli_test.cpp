@@ -87,6 +87,7 @@ TEST(Cli, BadValuesNameTheFlag) {
   expect_one_error_line(run_cli("train --epochs 0"), 2, "--epochs");
   expect_one_error_line(run_cli("train --optimizer adagrad"), 2, "--optimizer");
   expect_one_error_line(run_cli("train --sam-rho -0.05"), 2, "--sam-rho");
+  expect_one_error_line(run_cli("train --clip-norm -1"), 2, "--clip-norm");
   expect_one_error_line(run_cli("predict --checkpoint x.h5 --rows 1"), 2,
                         "--rows: expected --h5 too, got none");
 }
@@ -99,7 +100,7 @@ TEST(Cli, AugmentationAndSamFlagsReachTheRunsConfig) {
   const std::string dir = process_scratch("cli_aug");
   const CliResult r = run_cli("train --data '" + synthetic_data_dir() +
                               "' --epochs 1 --shift 3 --rotation 7.5 --brightness 0 --contrast 0.2 "
-                              "--zoom 0.1 --fill reflect --no-flip --sam-rho 0.02 --out '" +
+                              "--zoom 0.1 --fill reflect --no-flip --sam-rho 0.02 --clip-norm 5 --out '" +
                               dir + "'" + kTinyRun);
   ASSERT_EQ(r.code, 0) << r.err;
   const TrainConfig c =
@@ -112,6 +113,7 @@ TEST(Cli, AugmentationAndSamFlagsReachTheRunsConfig) {
   EXPECT_EQ(c.augmentation.fill, Augmentation::Fill::reflect);
   EXPECT_FALSE(c.augmentation.horizontal_flip);
   EXPECT_FLOAT_EQ(c.optimizer.sam_rho, 0.02f);
+  EXPECT_FLOAT_EQ(c.optimizer.clip_norm, 5.0f);
 }
 
 TEST(Cli, MissingPathsAreDataOrCheckpointErrors) {

@@ -192,6 +192,49 @@ TEST(ModelTest, SharpnessAwareStepTakesTheGradientAtThePerturbedWeights) {
   EXPECT_GT(moved_most, 1e-3);  // rho is large enough to change the gradient
 }
 
+// Clipping by global norm against the step written out: plain SGD from the same weights with the
+// gradient scaled by clip / |g|, and a bound above |g| leaves the step exactly as it was.
+TEST(ModelTest, GradientClippingScalesTheStepDownToTheGlobalNorm) {
+  OptimizerConfig sgd;
+  sgd.kind = OptimizerConfig::Kind::sgd;
+  sgd.learning_rate = 0.1f;
+  sgd.momentum = 0.0f;
+  Model probe(ModelConfig::tiny(), 8, sgd);
+  Batch batch = random_batch(probe, 8, 9);
+  probe.compute_gradients(batch.images.data(), batch.labels.data(), 8);
+  std::vector<TensorInfo> trainable;
+  std::vector<std::vector<float>> w0, g0;
+  double squared = 0.0;
+  for (const TensorInfo& t : probe.tensors()) {
+    if (!t.trainable) continue;
+    trainable.push_back(t);
+    w0.push_back(read_all(probe, t.name));
+    g0.emplace_back(t.size());
+    probe.read(t.name, g0.back().data(), TensorRole::gradient);
+    for (float g : g0.back()) squared += static_cast<double>(g) * g;
+  }
+  const double norm = std::sqrt(squared);
+  ASSERT_GT(norm, 0.0);
+
+  OptimizerConfig loose = sgd, tight = sgd;
+  loose.clip_norm = static_cast<float>(2.0 * norm);
+  tight.clip_norm = static_cast<float>(0.25 * norm);
+  Model plain(ModelConfig::tiny(), 8, sgd), above(ModelConfig::tiny(), 8, loose),
+      clipped(ModelConfig::tiny(), 8, tight);
+  for (Model* m : {&plain, &above, &clipped})
+    m->train_step(batch.images.data(), batch.labels.data(), 8);
+  const float scale = static_cast<float>(tight.clip_norm / norm);
+  for (std::size_t k = 0; k < trainable.size(); ++k) {
+    const std::string& name = trainable[k].name;
+    ASSERT_EQ(read_all(above, name), read_all(plain, name)) << name;
+    const std::vector<float> got = read_all(clipped, name);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      const float want = w0[k][i] - sgd.learning_rate * scale * g0[k][i];
+      ASSERT_NEAR(got[i], want, 1e-6f + 1e-5f * std::fabs(want)) << name << " " << i;
+    }
+  }
+}
+
 // Serving one image, maps of 4x4 and 2x2 (stages 4 and 5 of ResNet-50) run their folded
 // convolutions as products over the output positions (folded_conv.hpp) where oneDNN runs AVX-512
 // (16-channel blocks), reading and writing one image's maps in place; two images take the 2x2

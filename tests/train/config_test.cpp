@@ -55,6 +55,10 @@ TEST(TrainConfig, ValidateNamesTheField) {
   c.optimizer.sam_rho = -0.1f;
   EXPECT_EQ(test::message_of<std::invalid_argument>([&] { c.validate(); }),
             "train config: sam_rho: expected >= 0, got -0.1");
+  c.optimizer.sam_rho = 0.0f;
+  c.optimizer.clip_norm = -1.0f;
+  EXPECT_EQ(test::message_of<std::invalid_argument>([&] { c.validate(); }),
+            "train config: clip_norm: expected >= 0, got -1");
 }
 
 TEST(TrainConfig, JsonRoundTripKeepsEveryField) {
@@ -63,6 +67,7 @@ TEST(TrainConfig, JsonRoundTripKeepsEveryField) {
   c.optimizer.learning_rate = 0.0123f;
   c.optimizer.nesterov = true;
   c.optimizer.sam_rho = 0.05f;
+  c.optimizer.clip_norm = 2.5f;
   c.schedule.kind = ScheduleConfig::Kind::onecycle;
   c.schedule.gamma = 0.3f;
   c.augmentation.horizontal_flip = true;
@@ -75,6 +80,7 @@ TEST(TrainConfig, JsonRoundTripKeepsEveryField) {
   EXPECT_EQ(r.to_json(), json);
   EXPECT_EQ(r.optimizer.learning_rate, 0.0123f);
   EXPECT_EQ(r.optimizer.sam_rho, 0.05f);
+  EXPECT_EQ(r.optimizer.clip_norm, 2.5f);
   EXPECT_EQ(r.seed, 1234567890123ull);
   EXPECT_TRUE(r.flip_tta);
   EXPECT_EQ(r.augmentation.fill, Augmentation::Fill::edge);
