@@ -25,6 +25,11 @@ constexpr int kDefaultShift = 2;
 constexpr float kDefaultRotation = 5.0f;
 constexpr float kDefaultBrightness = 0.0f;
 constexpr float kDefaultContrast = 0.0f;
+// What shifts and rotations uncover takes the nearest border pixel (Keras's "nearest"): the
+// photos' backgrounds are light walls, and zeros put black strips and corners into training
+// images that no test image has. Over seeds 0 to 7 of the validation split (README.md, run 19) it
+// reached 842 of 864 validation images against zeros' 839, validation loss 0.146 against 0.152.
+constexpr Augmentation::Fill kDefaultFill = Augmentation::Fill::edge;
 // A mirrored hand shows the same number of fingers: flips double the poses the model sees.
 constexpr bool kDefaultHorizontalFlip = true;
 constexpr float kDefaultBnMomentum = 0.9f;
@@ -67,6 +72,7 @@ TrainConfig default_recipe() {
   c.augmentation.brightness = kDefaultBrightness;
   c.augmentation.contrast = kDefaultContrast;
   c.augmentation.horizontal_flip = kDefaultHorizontalFlip;
+  c.augmentation.fill = kDefaultFill;
   c.bn_momentum = kDefaultBnMomentum;
   c.bn_recalibration = kDefaultBnRecalibration;
   c.flip_tta = kDefaultFlipTta;

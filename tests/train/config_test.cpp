@@ -31,6 +31,7 @@ TEST(TrainConfig, DefaultRecipe) {
   EXPECT_EQ(c.augmentation.brightness, 0.0f);
   EXPECT_EQ(c.augmentation.contrast, 0.0f);
   EXPECT_TRUE(c.augmentation.horizontal_flip);
+  EXPECT_EQ(c.augmentation.fill, Augmentation::Fill::edge);
   EXPECT_FLOAT_EQ(c.bn_momentum, 0.9f);
   EXPECT_TRUE(c.bn_recalibration);
   EXPECT_TRUE(c.flip_tta);
