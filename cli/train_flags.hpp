@@ -15,7 +15,8 @@ struct TrainFlags {
   std::string config = "resnet50";
   int input_size = 64;
   int epochs = 20, batch = 32, threads = 0, loader_threads = 1;
-  float lr = 1e-3f, weight_decay = 0, momentum = 0.9f, sam_rho = 0, clip_norm = 0, warmup = 0, label_smoothing = 0;
+  float lr = 1e-3f, weight_decay = 0, momentum = 0.9f, sam_rho = 0, clip_norm = 0, warmup = 0;
+  float label_smoothing = 0;
   float final_fraction = 0, step_epochs = 10, gamma = 0.1f;
   bool augment = false, flip = false, recalibrate = false, flip_tta = false;
   bool zero_init_residual = false;

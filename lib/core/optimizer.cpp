@@ -16,10 +16,9 @@ double squared_norm(const float* g, std::ptrdiff_t n);
 void Optimizer::update(const ArenaView& a) {
   ++step_;
   float grad_scale = 1.0f;
-  last_norm_ = -1.0;
   if (c_.clip_norm > 0.0f) {
-    last_norm_ = std::sqrt(squared_norm(a.grads, static_cast<std::ptrdiff_t>(a.size)));
-    if (last_norm_ > c_.clip_norm) grad_scale = static_cast<float>(c_.clip_norm / last_norm_);
+    const double norm = std::sqrt(squared_norm(a.grads, static_cast<std::ptrdiff_t>(a.size)));
+    if (norm > c_.clip_norm) grad_scale = static_cast<float>(c_.clip_norm / norm);
   }
   if (c_.kind == OptimizerConfig::Kind::sgd)
     sgd(a, grad_scale);

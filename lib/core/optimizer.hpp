@@ -28,8 +28,6 @@ class Optimizer {
   /// Applies one update and counts the step. With clip_norm > 0 the gradients enter the update
   /// scaled by min(1, clip_norm / |g|), |g| over the whole arena (the arena is left as it is).
   void update(const ArenaView& a);
-  /// |g| of the last update, when clip_norm > 0 (-1 otherwise): the norm before clipping.
-  double last_gradient_norm() const { return last_norm_; }
 
   /// Sharpness-aware minimization's ascent (Foret et al. 2021): copies the weights into `saved`,
   /// then moves them to w + rho * g / |g|, the norm taken over the whole arena. The caller
@@ -43,7 +41,6 @@ class Optimizer {
   void sgd(const ArenaView& a, float grad_scale) const;
   OptimizerConfig c_;
   std::int64_t step_ = 0;
-  double last_norm_ = -1.0;
 };
 
 }  // namespace signsnet::core
