@@ -39,13 +39,14 @@ struct LayerEnv {
 /// that paths built for AVX2's 8-channel blocks are tested on AVX-512 machines too. False where
 /// oneDNN already ran above AVX2 in this process.
 inline bool at_most_avx2() {
+  // The setting can be refused (an error) or, once oneDNN has read it, accepted and ignored:
+  // what counts is the ISA oneDNN reports afterwards.
   try {
     dnnl::set_max_cpu_isa(dnnl::cpu_isa::avx2);
-    return true;
   } catch (const dnnl::error&) {
-    const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
-    return isa == dnnl::cpu_isa::avx2 || isa == dnnl::cpu_isa::avx || isa == dnnl::cpu_isa::sse41;
   }
+  const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+  return isa == dnnl::cpu_isa::avx2 || isa == dnnl::cpu_isa::avx || isa == dnnl::cpu_isa::sse41;
 }
 
 /// True where oneDNN runs (at least) AVX-512 in this process: its effective ISA, a mask of
