@@ -10,23 +10,6 @@
 namespace signsnet::core {
 
 namespace {
-double squared_norm(const float* g, std::ptrdiff_t n);
-}  // namespace
-
-void Optimizer::update(const ArenaView& a) {
-  ++step_;
-  float grad_scale = 1.0f;
-  if (c_.clip_norm > 0.0f) {
-    const double norm = std::sqrt(squared_norm(a.grads, static_cast<std::ptrdiff_t>(a.size)));
-    if (norm > c_.clip_norm) grad_scale = static_cast<float>(c_.clip_norm / norm);
-  }
-  if (c_.kind == OptimizerConfig::Kind::sgd)
-    sgd(a, grad_scale);
-  else
-    adam(a, grad_scale);
-}
-
-namespace {
 
 // The loops, in vector clones (vector_clones.hpp). optimizer.cpp is compiled with
 // -ffp-contract=off, so the AVX2 and AVX-512 copies round every element exactly as the baseline
@@ -77,6 +60,19 @@ double squared_norm(const float* g, std::ptrdiff_t n) {
 }
 
 }  // namespace
+
+void Optimizer::update(const ArenaView& a) {
+  ++step_;
+  float grad_scale = 1.0f;
+  if (c_.clip_norm > 0.0f) {
+    const double norm = std::sqrt(squared_norm(a.grads, static_cast<std::ptrdiff_t>(a.size)));
+    if (norm > c_.clip_norm) grad_scale = static_cast<float>(c_.clip_norm / norm);
+  }
+  if (c_.kind == OptimizerConfig::Kind::sgd)
+    sgd(a, grad_scale);
+  else
+    adam(a, grad_scale);
+}
 
 void Optimizer::ascend(const ArenaView& a, float rho, std::vector<float>& saved) {
   const auto n = static_cast<std::ptrdiff_t>(a.size);

@@ -69,6 +69,24 @@ class Reader {
     out = v.get<T>();
   }
 
+  // A named choice (an optimizer, a schedule, a fill): `parse` turns the string into the value
+  // and throws "<what>: expected ..., got '...'" for an unknown one, which is reported under the
+  // field's full name.
+  template <typename E>
+  void choice(const json& j, const std::string& path, const char* key, E& out,
+              E (*parse)(const std::string&)) const {
+    std::string name = to_string(out);
+    get(j, path, key, name);
+    try {
+      out = parse(name);
+    } catch (const std::invalid_argument& e) {
+      const std::string what = e.what();
+      const std::size_t colon = what.find(": ");
+      throw std::invalid_argument(where_ + ": train_config." + path + key + ": " +
+                                  (colon == std::string::npos ? what : what.substr(colon + 2)));
+    }
+  }
+
   const json& object(const json& j, const char* key) const {
     static const json empty = json::object();
     if (!j.contains(key)) return empty;
@@ -79,7 +97,6 @@ class Reader {
     return j.at(key);
   }
 
-  const std::string& where() const { return where_; }
 
  private:
   template <typename T>
@@ -95,9 +112,7 @@ class Reader {
 };
 
 void read_optimizer(const Reader& r, const json& j, OptimizerConfig& o) {
-  std::string kind = to_string(o.kind);
-  r.get(j, "optimizer.", "kind", kind);
-  o.kind = parse_optimizer_kind(kind);
+  r.choice(j, "optimizer.", "kind", o.kind, parse_optimizer_kind);
   r.get(j, "optimizer.", "lr", o.learning_rate);
   r.get(j, "optimizer.", "beta1", o.beta1);
   r.get(j, "optimizer.", "beta2", o.beta2);
@@ -110,9 +125,7 @@ void read_optimizer(const Reader& r, const json& j, OptimizerConfig& o) {
 }
 
 void read_schedule(const Reader& r, const json& j, ScheduleConfig& s) {
-  std::string kind = to_string(s.kind);
-  r.get(j, "schedule.", "kind", kind);
-  s.kind = parse_schedule_kind(kind);
+  r.choice(j, "schedule.", "kind", s.kind, parse_schedule_kind);
   r.get(j, "schedule.", "warmup_epochs", s.warmup_epochs);
   r.get(j, "schedule.", "step_epochs", s.step_epochs);
   r.get(j, "schedule.", "gamma", s.gamma);
@@ -126,13 +139,7 @@ void read_augmentation(const Reader& r, const json& j, Augmentation& a) {
   r.get(j, "augmentation.", "brightness", a.brightness);
   r.get(j, "augmentation.", "contrast", a.contrast);
   r.get(j, "augmentation.", "zoom", a.zoom);
-  std::string fill = to_string(a.fill);
-  r.get(j, "augmentation.", "fill", fill);
-  try {
-    a.fill = parse_fill(fill);
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(r.where() + ": train_config.augmentation." + e.what());
-  }
+  r.choice(j, "augmentation.", "fill", a.fill, parse_fill);
 }
 
 void read_top_level(const Reader& r, const json& j, TrainConfig& c) {

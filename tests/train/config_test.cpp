@@ -102,6 +102,11 @@ TEST(TrainConfig, JsonErrorsNameTheField) {
               TrainConfig::from_json(R"({"augmentation":{"fill":"wrap"}})", "f.h5");
             }),
             "f.h5: train_config.augmentation.fill: expected zero, edge or reflect, got 'wrap'");
+  EXPECT_EQ(test::message_of<std::invalid_argument>([] {
+              TrainConfig::from_json(R"({"schedule":{"kind":"linear"}})", "f.h5");
+            }),
+            "f.h5: train_config.schedule.kind: expected constant, step, cosine or onecycle, got "
+            "'linear'");
 }
 
 }  // namespace
